@@ -1,0 +1,37 @@
+export {
+  type ConsentErrorCode,
+  EciConfigError,
+  EciConsentError,
+  EciError,
+  type EciErrorOptions,
+  EciHttpError,
+  type EciHttpErrorOptions,
+  EciNetworkError,
+  EciValidationError,
+  ErrorCode,
+  type ValidationIssue,
+} from './errors.js'
+export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
+export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyInput } from './request/keys.js'
+export {
+  DEFAULT_REQUEST_JWT_TTL,
+  MAX_REQUEST_JWT_TTL,
+  REQUEST_JWT_TYPE,
+  type SignRequestJwtOptions,
+  signRequestJwt,
+} from './request/sign.js'
+export {
+  type Basic,
+  BasicSchema,
+  type Deviation,
+  type DeviationKind,
+  type Invoice,
+  type InvoiceDetail,
+  InvoiceDetailSchema,
+  InvoiceSchema,
+  type ParseOptions,
+  parseBasic,
+  parseInvoice,
+  parseInvoiceDetail,
+  type ValidationMode,
+} from './schemas/index.js'

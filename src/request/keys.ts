@@ -1,0 +1,182 @@
+/**
+ * Signing keys: a private JWK, a PKCS8 PEM string or a WebCrypto `CryptoKey`, imported once and
+ * reused. The JWS algorithm follows from the key (EC P-256 → ES256, Ed25519 → EdDSA); RSA keys
+ * take `alg` (default PS256).
+ *
+ * @module
+ */
+import type { JWK } from 'jose'
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
+import { exportJWK } from 'jose/key/export'
+import { importJWK, importPKCS8 } from 'jose/key/import'
+import { EciConfigError, ErrorCode } from '../errors.js'
+
+/** A private signing key: JWK object, PKCS8 PEM string, or a private `CryptoKey`. */
+export type SigningKeyInput = JWK | string | CryptoKey
+
+/** JWS algorithms the SDK signs with. */
+export const SIGNING_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+] as const
+/** A JWS algorithm the SDK signs with. */
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+
+/** A key ready to sign: imported once, with its algorithm and key id settled. */
+export interface ResolvedSigningKey {
+  readonly key: CryptoKey
+  readonly alg: SigningAlgorithm
+  readonly kid: string
+}
+
+const EC_ALG: Record<string, SigningAlgorithm> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }
+
+function invalidKey(message: string, cause?: unknown): EciConfigError {
+  return new EciConfigError(ErrorCode.INVALID_KEY, message, cause === undefined ? undefined : { cause })
+}
+
+function checkAlg(alg: string | undefined): SigningAlgorithm | undefined {
+  if (alg === undefined) return undefined
+  if (!(SIGNING_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw invalidKey(`Unsupported signing algorithm "${alg}"; use one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  }
+  return alg as SigningAlgorithm
+}
+
+function algForJwk(jwk: JWK, requested: SigningAlgorithm | undefined): SigningAlgorithm {
+  const fromKey = checkAlg(jwk.alg)
+  const natural =
+    jwk.kty === 'EC'
+      ? EC_ALG[jwk.crv ?? '']
+      : jwk.kty === 'OKP' && jwk.crv === 'Ed25519'
+        ? 'EdDSA'
+        : jwk.kty === 'RSA'
+          ? (requested ?? fromKey ?? 'PS256')
+          : undefined
+  if (!natural)
+    throw invalidKey(`Cannot sign with a JWK of kty "${jwk.kty ?? '?'}"${jwk.crv ? ` and crv "${jwk.crv}"` : ''}`)
+  const alg = requested ?? fromKey ?? natural
+  const family = (a: string) => (a === 'Ed25519' ? 'EdDSA' : a.slice(0, 2))
+  if (family(alg) !== family(natural) || (jwk.kty === 'EC' && alg !== natural)) {
+    throw invalidKey(`Algorithm ${alg} does not fit this ${jwk.kty} key (use ${natural})`)
+  }
+  return alg
+}
+
+function algForCryptoKey(key: CryptoKey, requested: SigningAlgorithm | undefined): SigningAlgorithm {
+  const algo = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } }
+  const hashBits = algo.hash?.name.replace('SHA-', '') ?? '256'
+  switch (algo.name) {
+    case 'ECDSA': {
+      const alg = EC_ALG[algo.namedCurve ?? '']
+      if (alg && (!requested || requested === alg)) return alg
+      break
+    }
+    case 'Ed25519':
+      if (!requested || requested === 'EdDSA' || requested === 'Ed25519') return requested ?? 'EdDSA'
+      break
+    case 'RSA-PSS':
+      if (!requested || requested === `PS${hashBits}`) return `PS${hashBits}` as SigningAlgorithm
+      break
+    case 'RSASSA-PKCS1-v1_5':
+      if (!requested || requested === `RS${hashBits}`) return `RS${hashBits}` as SigningAlgorithm
+      break
+  }
+  throw invalidKey(`Cannot sign ${requested ?? 'a request JWT'} with a ${algo.name} CryptoKey`)
+}
+
+async function thumbprintKid(key: CryptoKey): Promise<string> {
+  if (!key.extractable) {
+    throw invalidKey('A non-extractable CryptoKey needs an explicit `kid` (its thumbprint cannot be computed)')
+  }
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = await exportJWK(key)
+  return calculateJwkThumbprint(pub)
+}
+
+async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Promise<ResolvedSigningKey> {
+  const requested = checkAlg(alg)
+  if (typeof input === 'string') {
+    if (!input.includes('-----BEGIN PRIVATE KEY-----')) {
+      throw invalidKey('A string signing key must be a PKCS8 PEM ("-----BEGIN PRIVATE KEY-----")')
+    }
+    const candidates: SigningAlgorithm[] = requested ? [requested] : ['ES256', 'EdDSA', 'PS256', 'ES384', 'ES512']
+    let lastError: unknown
+    for (const candidate of candidates) {
+      try {
+        const key = await importPKCS8(input, candidate, { extractable: kid === undefined })
+        return { key, alg: candidate, kid: kid ?? (await thumbprintKid(key)) }
+      } catch (error) {
+        lastError = error
+      }
+    }
+    throw invalidKey(`The PKCS8 PEM key cannot sign with ${candidates.join(' or ')}`, lastError)
+  }
+  if (typeof CryptoKey !== 'undefined' && input instanceof CryptoKey) {
+    if (input.type !== 'private' || !input.usages.includes('sign')) {
+      throw invalidKey('The CryptoKey must be a private key with the "sign" usage')
+    }
+    const chosen = algForCryptoKey(input, requested)
+    return { key: input, alg: chosen, kid: kid ?? (await thumbprintKid(input)) }
+  }
+  if (input === null || typeof input !== 'object' || typeof (input as JWK).kty !== 'string') {
+    throw invalidKey('The signing key must be a private JWK, a PKCS8 PEM string or a CryptoKey')
+  }
+  const jwk = input as JWK
+  if (typeof jwk.d !== 'string') throw invalidKey('The JWK is a public key; a private key (with "d") is needed to sign')
+  const chosen = algForJwk(jwk, requested)
+  try {
+    const key = (await importJWK({ ...jwk, alg: chosen }, chosen, { extractable: false })) as CryptoKey
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk
+    return { key, alg: chosen, kid: kid ?? jwk.kid ?? (await calculateJwkThumbprint(pub)) }
+  } catch (error) {
+    if (error instanceof EciConfigError) throw error
+    throw invalidKey(`The JWK cannot be imported for ${chosen}`, error)
+  }
+}
+
+const byObject = new WeakMap<object, Map<string, Promise<ResolvedSigningKey>>>()
+const byPem = new Map<string, Map<string, Promise<ResolvedSigningKey>>>()
+const PEM_CACHE_LIMIT = 32
+
+/**
+ * Imports a signing key once: later calls with the same key object (or PEM string), `alg` and
+ * `kid` return the same promise, so per-request signing never re-imports.
+ * @throws {EciConfigError} `ERR_ECI_INVALID_KEY` when the key cannot sign.
+ */
+export function resolveSigningKey(input: SigningKeyInput, alg?: string, kid?: string): Promise<ResolvedSigningKey> {
+  let perKey: Map<string, Promise<ResolvedSigningKey>> | undefined
+  if (typeof input === 'string') {
+    perKey = byPem.get(input)
+    if (!perKey) {
+      if (byPem.size >= PEM_CACHE_LIMIT) byPem.delete(byPem.keys().next().value as string)
+      perKey = new Map()
+      byPem.set(input, perKey)
+    }
+  } else if (input !== null && typeof input === 'object') {
+    perKey = byObject.get(input)
+    if (!perKey) {
+      perKey = new Map()
+      byObject.set(input, perKey)
+    }
+  } else {
+    return Promise.reject(invalidKey('The signing key must be a private JWK, a PKCS8 PEM string or a CryptoKey'))
+  }
+  const slot = `${alg ?? ''}\u0000${kid ?? ''}`
+  let pending = perKey.get(slot)
+  if (!pending) {
+    pending = resolve(input, alg, kid)
+    // A failed import is not cached: the caller may fix the environment and retry.
+    pending.catch(() => perKey.delete(slot))
+    perKey.set(slot, pending)
+  }
+  return pending
+}

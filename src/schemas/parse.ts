@@ -1,0 +1,198 @@
+/**
+ * Turning a provider's JSON into a validated ECIS object. Synchronous, total: any input yields
+ * a value or an {@link EciValidationError}, never a TypeError.
+ *
+ * @module
+ */
+import * as z from 'zod'
+import { EciValidationError, type ValidationIssue } from '../errors.js'
+import { Amount, Flag, IsoDate } from './fields.js'
+import {
+  type Basic,
+  BasicSchema,
+  type Invoice,
+  type InvoiceDetail,
+  InvoiceDetailSchema,
+  InvoiceSchema,
+} from './responses.js'
+import { WIRE_ALIASES } from './vocabulary.js'
+
+/**
+ * `strict` rejects anything off the ECIS profile; `lenient` coerces the common provider
+ * deviations (numeric strings, date-times where dates are due, `"true"`/`"false"`) and reports
+ * each one to `onDeviation`.
+ */
+export type ValidationMode = 'strict' | 'lenient'
+
+/** What a {@link Deviation} is about. */
+export type DeviationKind =
+  /** A field the ECIS vocabulary does not define; it was dropped. */
+  | 'unknown-field'
+  /** An alternative spelling (`service_period_end`, `credit_new_total`, …) was renamed. */
+  | 'alias'
+  /** (lenient) A number arrived as a string and was converted. */
+  | 'numeric-string'
+  /** (lenient) A date-time arrived where a date is due; its calendar date was kept. */
+  | 'date-time'
+  /** (lenient) A boolean arrived as `"true"`/`"false"` and was converted. */
+  | 'boolean-string'
+
+/** A difference between what the provider sent and the canonical ECIS form. */
+export interface Deviation {
+  kind: DeviationKind
+  /** Field path as sent on the wire. */
+  path: (string | number)[]
+  /** Human-readable description; never contains the field's value. */
+  message: string
+}
+
+/** Options of {@link parseBasic}, {@link parseInvoice} and {@link parseInvoiceDetail}. */
+export interface ParseOptions {
+  /**
+   * How tolerant to be of provider deviations.
+   * @default 'strict'
+   */
+  validation?: ValidationMode | undefined
+  /** Called once per deviation, in both modes (unknown fields are reported in strict mode too). */
+  onDeviation?: ((deviation: Deviation) => void) | undefined
+}
+
+type Kind = 'date' | 'number' | 'boolean' | 'other'
+
+function kindOf(schema: z.ZodType): Kind {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema
+  if (inner === IsoDate) return 'date'
+  if (inner === Amount) return 'number'
+  if (inner === Flag) return 'boolean'
+  return 'other'
+}
+
+const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** Lenient coercion of one field; returns the value to validate. */
+function coerce(kind: Kind, value: unknown, path: (string | number)[], report: (d: Deviation) => void): unknown {
+  if (typeof value !== 'string') return value
+  if (kind === 'number' && NUMERIC.test(value)) {
+    const n = Number(value)
+    if (Number.isFinite(n)) {
+      report({ kind: 'numeric-string', path, message: 'number sent as a string; converted' })
+      return n
+    }
+  }
+  if (kind === 'date') {
+    const m = DATE_TIME.exec(value)
+    if (m) {
+      report({ kind: 'date-time', path, message: 'date-time sent where a date is due; kept its calendar date' })
+      return m[1]
+    }
+  }
+  if (kind === 'boolean' && (value === 'true' || value === 'false')) {
+    report({ kind: 'boolean-string', path, message: 'boolean sent as a string; converted' })
+    return value === 'true'
+  }
+  return value
+}
+
+/**
+ * Builds a parser for one response schema. Exported for the SDK's own request code; users call
+ * {@link parseBasic}, {@link parseInvoice} or {@link parseInvoiceDetail}.
+ * @internal
+ */
+export function createParser<S extends z.ZodObject>(schema: S, what: string) {
+  const shape = schema.shape as Record<string, z.ZodType>
+  const kinds = new Map(Object.entries(shape).map(([k, s]) => [k, kindOf(s)]))
+
+  return function parse(raw: unknown, options: ParseOptions = {}): z.infer<S> {
+    const lenient = options.validation === 'lenient'
+    const deviations: Deviation[] = []
+    const report = (d: Deviation) => deviations.push(d)
+    if (!isPlainObject(raw)) {
+      const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`
+      throw new EciValidationError(`Invalid ${what}: expected a JSON object, got ${got}`, [
+        { path: [], message: `Expected a JSON object, got ${got}` },
+      ])
+    }
+
+    const input: Record<string, unknown> = {}
+    const wireName = new Map<string, string>()
+    const issues: ValidationIssue[] = []
+    for (const key of Object.keys(raw)) {
+      const alias = WIRE_ALIASES[key]
+      const canonical = alias && kinds.has(alias) ? alias : key
+      const kind = kinds.get(canonical)
+      if (kind === undefined) {
+        report({
+          kind: 'unknown-field',
+          path: [key],
+          message: `field "${key}" is not in the ECIS vocabulary for ${what}; dropped`,
+        })
+        continue
+      }
+      if (wireName.has(canonical)) {
+        if (!Object.is(raw[key], raw[wireName.get(canonical) as string]) || typeof raw[key] === 'object') {
+          issues.push({
+            path: [key],
+            message: `Conflicts with "${wireName.get(canonical)}", another spelling of "${canonical}"`,
+          })
+        }
+        continue
+      }
+      if (canonical !== key && key !== 'serivce_period_end') {
+        report({ kind: 'alias', path: [key], message: `"${key}" read as "${canonical}"` })
+      }
+      wireName.set(canonical, key)
+      input[canonical] = lenient ? coerce(kind, raw[key], [key], report) : raw[key]
+    }
+
+    const result = schema.safeParse(input, { reportInput: false })
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const [head, ...rest] = issue.path as (string | number)[]
+        const field = typeof head === 'string' ? (wireName.get(head) ?? head) : head
+        issues.push({ path: field === undefined ? [] : [field, ...rest], message: issue.message })
+      }
+    }
+    if (issues.length > 0) {
+      const list = issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+      throw new EciValidationError(
+        `Invalid ${what}: ${list}`,
+        issues,
+        result.success ? undefined : { cause: result.error },
+      )
+    }
+    if (options.onDeviation) for (const d of deviations) options.onDeviation(d)
+    return result.data as z.infer<S>
+  }
+}
+
+/**
+ * Validates an ECI Basic response body.
+ * @throws {EciValidationError} listing every problem with its field path.
+ * @example
+ * ```ts
+ * const basic = parseBasic(await res.json(), { validation: 'lenient', onDeviation: console.warn })
+ * ```
+ */
+export const parseBasic: (raw: unknown, options?: ParseOptions) => Basic = createParser(BasicSchema, 'Basic')
+
+/**
+ * Validates an ECI Invoice response body; `serivce_period_end` is read as `service_period_end`.
+ * @throws {EciValidationError} listing every problem with its field path.
+ */
+export const parseInvoice: (raw: unknown, options?: ParseOptions) => Invoice = createParser(InvoiceSchema, 'Invoice')
+
+/**
+ * Validates an ECI Invoice Detail response body; the `*_total` credit spellings are accepted.
+ * @throws {EciValidationError} listing every problem with its field path.
+ */
+export const parseInvoiceDetail: (raw: unknown, options?: ParseOptions) => InvoiceDetail = createParser(
+  InvoiceDetailSchema,
+  'InvoiceDetail',
+)
