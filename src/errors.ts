@@ -191,3 +191,50 @@ export class EciValidationError extends EciError {
 
 /** No HTTP response arrived: network failure, timeout, or the caller aborted. */
 export class EciNetworkError extends EciError {}
+
+/** Replaces every occurrence of each secret in `text` (tokens, JWTs) with `[redacted]`. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text
+  for (const secret of secrets) {
+    if (secret && secret.length >= 8) out = out.split(secret).join('[redacted]')
+  }
+  return out
+}
+
+/**
+ * The one boundary that turns foreign errors into SDK errors, keeping the original in `cause`:
+ * our own errors pass through; aborts and timeouts (DOMException) become {@link EciNetworkError};
+ * a `TypeError` from `fetch` becomes a network error; zod and jose errors keep their meaning;
+ * anything else is `ERR_ECI_INTERNAL`.
+ */
+export function toEciError(error: unknown, context = 'ECIS call'): EciError {
+  if (error instanceof EciError) return error
+  const name = error instanceof Error || (typeof error === 'object' && error !== null) ? (error as Error).name : ''
+  if (name === 'TimeoutError') {
+    return new EciNetworkError(ErrorCode.TIMEOUT, `${context} timed out`, { cause: error })
+  }
+  if (name === 'AbortError') {
+    return new EciNetworkError(ErrorCode.ABORTED, `${context} was aborted`, { cause: error })
+  }
+  if (
+    name === 'NetworkError' ||
+    (error instanceof TypeError && /fetch|network|load failed|socket/i.test(error.message))
+  ) {
+    return new EciNetworkError(ErrorCode.NETWORK, `${context} failed: no response from the provider`, { cause: error })
+  }
+  if (name === 'ZodError') {
+    return new EciValidationError(`${context}: invalid data`, [], { cause: error })
+  }
+  const joseCode = (error as { code?: unknown } | null)?.code
+  if (typeof joseCode === 'string' && joseCode.startsWith('ERR_J')) {
+    return new EciHttpError(
+      ErrorCode.INVALID_RESPONSE,
+      `${context}: the provider's signed response failed verification`,
+      {
+        status: 0,
+        cause: error,
+      },
+    )
+  }
+  return new EciError(ErrorCode.INTERNAL, `${context} failed unexpectedly`, { cause: error })
+}

@@ -12,7 +12,18 @@ export {
   type ValidationIssue,
 } from './errors.js'
 export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
+export {
+  type AuthorizationHook,
+  type CallOptions,
+  createEciClient,
+  type EciClient,
+  type EciClientOptions,
+  type InvalidTokenState,
+  type RawEciResponse,
+} from './request/client.js'
 export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyInput } from './request/keys.js'
+export type { ProviderJwks } from './request/response-jwt.js'
+export { RETRY_STATUS_CODES, type RetryOptions } from './request/retry.js'
 export {
   DEFAULT_REQUEST_JWT_TTL,
   MAX_REQUEST_JWT_TTL,
