@@ -6,8 +6,8 @@
 import type { JWK } from 'jose'
 import { jwtVerify } from 'jose/jwt/verify'
 import { exportJWK } from 'jose/key/export'
-import { importJWK } from 'jose/key/import'
 import { generateKeyPair } from 'jose/key/generate/keypair'
+import { importJWK } from 'jose/key/import'
 import { getResponse, HttpResponse, http, type RequestHandler } from 'msw'
 
 export const RESOURCE = 'https://api.utility.example/eci/v1'
