@@ -18,6 +18,25 @@ export default defineConfig({
         },
       },
       {
+        // Pre-bundle what tests import so Vite does not reload a test file mid-run.
+        optimizeDeps: {
+          include: [
+            'zod',
+            'ky',
+            'msw',
+            'fast-check',
+            'jose/jwt/sign',
+            'jose/jwt/verify',
+            'jose/jwt/decode',
+            'jose/jwks/local',
+            'jose/key/import',
+            'jose/key/export',
+            'jose/key/generate/keypair',
+            'jose/jwk/thumbprint',
+            'jose/base64url',
+            'jose/decode/protected_header',
+          ],
+        },
         test: {
           name: 'browser',
           // Everything that is not Node-only runs again in real headless Chromium.

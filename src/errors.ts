@@ -202,13 +202,28 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 }
 
 /**
+ * HTTP-client errors (ky's) hold the `Request`, whose headers carry the access token; keep only
+ * what caused them so no printable `cause` chain leads to a secret.
+ */
+function withoutRequest(error: unknown): unknown {
+  if (error === null || typeof error !== 'object' || !('request' in error || 'options' in error)) return error
+  const inner = (error as { cause?: unknown }).cause
+  if (inner !== undefined) return withoutRequest(inner)
+  const { name, message } = error as unknown as Error
+  const stripped = new Error(String(message))
+  stripped.name = String(name)
+  return stripped
+}
+
+/**
  * The one boundary that turns foreign errors into SDK errors, keeping the original in `cause`:
  * our own errors pass through; aborts and timeouts (DOMException) become {@link EciNetworkError};
  * a `TypeError` from `fetch` becomes a network error; zod and jose errors keep their meaning;
  * anything else is `ERR_ECI_INTERNAL`.
  */
-export function toEciError(error: unknown, context = 'ECIS call'): EciError {
-  if (error instanceof EciError) return error
+export function toEciError(foreign: unknown, context = 'ECIS call'): EciError {
+  if (foreign instanceof EciError) return foreign
+  const error = withoutRequest(foreign)
   const name = error instanceof Error || (typeof error === 'object' && error !== null) ? (error as Error).name : ''
   if (name === 'TimeoutError') {
     return new EciNetworkError(ErrorCode.TIMEOUT, `${context} timed out`, { cause: error })
