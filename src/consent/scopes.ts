@@ -1,0 +1,88 @@
+/**
+ * ECIS consent scopes and their provider-specific scope strings.
+ *
+ * @module
+ */
+
+import { EciConfigError, ErrorCode } from '../errors.js'
+
+/**
+ * What a customer can consent to, in ECIS terms: account data (`basic`), invoices (`invoice`)
+ * and invoice line items (`invoice_detail`).
+ */
+export type ConsentScope = 'basic' | 'invoice' | 'invoice_detail'
+
+/** Every {@link ConsentScope}, in canonical order. */
+export const CONSENT_SCOPES: readonly ConsentScope[] = Object.freeze(['basic', 'invoice', 'invoice_detail'])
+
+/**
+ * The OAuth scope strings of the ECIS wire profile. A provider that names its scopes
+ * differently is served by passing `scopeNames` (see {@link toProviderScopes}).
+ */
+export const DEFAULT_SCOPE_NAMES: Readonly<Record<ConsentScope, string>> = Object.freeze({
+  basic: 'eci:basic',
+  invoice: 'eci:invoice',
+  invoice_detail: 'eci:invoice_detail',
+})
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+/** Whether `value` is one of the {@link ConsentScope} names. */
+export function isConsentScope(value: unknown): value is ConsentScope {
+  return value === 'basic' || value === 'invoice' || value === 'invoice_detail'
+}
+
+/**
+ * Turns consent scopes into the provider's scope strings, in the order given, without
+ * duplicates.
+ *
+ * @param scopes - What to ask the customer for; at least one.
+ * @param names - Per-scope overrides of {@link DEFAULT_SCOPE_NAMES}, for providers that use
+ *   other scope strings.
+ * @returns The scope strings for the `scope` parameter.
+ * @throws {@link EciConfigError} `INVALID_OPTION` for an empty list, an unknown scope, or an
+ *   override that is not a valid RFC 6749 scope token.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
+ * @example
+ * ```ts
+ * toProviderScopes(['basic', 'invoice'])                      // ['eci:basic', 'eci:invoice']
+ * toProviderScopes(['basic'], { basic: 'utility.accounts' })  // ['utility.accounts']
+ * ```
+ */
+export function toProviderScopes(scopes: ConsentScope[], names?: Partial<Record<ConsentScope, string>>): string[] {
+  if (!Array.isArray(scopes) || scopes.length === 0) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_OPTION,
+      'scopes must list at least one of basic, invoice, invoice_detail',
+    )
+  }
+  if (names !== undefined && (names === null || typeof names !== 'object' || Array.isArray(names))) {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'scopeNames must be an object mapping consent scopes to strings')
+  }
+  if (names) {
+    for (const [key, value] of Object.entries(names)) {
+      if (!isConsentScope(key)) {
+        throw new EciConfigError(
+          ErrorCode.INVALID_OPTION,
+          `scopeNames has an unknown key; expected basic, invoice or invoice_detail`,
+        )
+      }
+      if (value !== undefined && (typeof value !== 'string' || !SCOPE_TOKEN.test(value))) {
+        throw new EciConfigError(
+          ErrorCode.INVALID_OPTION,
+          `scopeNames.${key} must be a non-empty scope token without spaces (RFC 6749 section 3.3)`,
+        )
+      }
+    }
+  }
+  const out: string[] = []
+  for (const scope of scopes) {
+    if (!isConsentScope(scope)) {
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, 'scopes may contain only basic, invoice and invoice_detail')
+    }
+    const name = names?.[scope] ?? DEFAULT_SCOPE_NAMES[scope]
+    if (!out.includes(name)) out.push(name)
+  }
+  return out
+}
