@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'schemas/index': 'src/schemas/index.ts',
+    'consent/index': 'src/consent/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
