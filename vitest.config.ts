@@ -41,6 +41,8 @@ export default defineConfig({
           name: 'browser',
           // Everything that is not Node-only runs again in real headless Chromium.
           include: ['test/**/*.test.ts'],
+          // A loopback authorization server for the real-redirect consent test (provide/inject).
+          globalSetup: ['test/consent/authorize-server.global-setup.ts'],
           exclude: ['test/**/*.node.test.ts', 'test/cli/**', 'test/mock-node/**'],
           testTimeout: 20_000,
           browser: {

@@ -6,6 +6,10 @@ export const REDIRECT_URI = 'https://acme.example/eci/callback'
 export const ECI_RESOURCE = 'https://api.utility.example/eci/v1'
 export const AUTHORIZE = `${ISSUER}/oauth/authorize`
 
+/** Clients of the loopback test authorization server; `REFUSING_CLIENT` always gets `access_denied`. */
+export const BROWSER_CLIENT = 'browser-app'
+export const REFUSING_CLIENT = 'refusing-app'
+
 /** A conformant provider's metadata, with overrides. */
 export function providerMetadata(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
