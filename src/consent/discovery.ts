@@ -47,7 +47,15 @@ export interface FetchMetadataOptions {
   allowInsecureRequests?: boolean
   /** Aborts the fetch. */
   signal?: AbortSignal
+  /**
+   * Milliseconds before the request is given up (`EciNetworkError` `TIMEOUT`).
+   * @default 30000
+   */
+  timeout?: number
 }
+
+/** Default time limit of the metadata request, in milliseconds. */
+export const DEFAULT_METADATA_TIMEOUT = 30_000
 
 /**
  * Where metadata may live: the RFC 8414 well-known URI (inserted between host and path, with a
@@ -65,7 +73,7 @@ export function metadataUrls(issuer: URL): [string, string] {
 }
 
 function networkError(cause: unknown, url: string): EciNetworkError {
-  const name = cause instanceof Error || cause instanceof DOMException ? cause.name : ''
+  const name = (cause as { name?: unknown } | null)?.name
   if (name === 'AbortError') {
     return new EciNetworkError(ErrorCode.ABORTED, `the metadata request to ${url} was aborted`, { cause })
   }
@@ -77,6 +85,25 @@ function networkError(cause: unknown, url: string): EciNetworkError {
     `the metadata request to ${url} failed before a response arrived (network or CORS)`,
     { cause },
   )
+}
+
+/** Settles with `promise`, or rejects with the signal's reason once it aborts (even if `promise` ignores it). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 }
 
 function badMetadata(member: string): EciConfigError {
@@ -134,6 +161,16 @@ export async function fetchAuthorizationServerMetadata(
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'fetch must be a function')
   }
+  const timeout = options.timeout ?? DEFAULT_METADATA_TIMEOUT
+  if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 2_147_483_647) {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'timeout must be a positive number of milliseconds')
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'signal must be an AbortSignal')
+  }
+  // A provider that never answers must not hang the page: the timeout always applies.
+  const timeoutSignal = AbortSignal.timeout(timeout)
+  const signal = options.signal ? AbortSignal.any([options.signal, timeoutSignal]) : timeoutSignal
   // Never call window.fetch detached from window: browsers throw "Illegal invocation".
   const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
 
@@ -142,11 +179,10 @@ export async function fetchAuthorizationServerMetadata(
   for (const url of metadataUrls(issuerUrl)) {
     lastUrl = url
     try {
-      response = await doFetch(url, {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
+      response = await untilAborted(
+        doFetch(url, { method: 'GET', headers: { accept: 'application/json' }, signal }),
+        signal,
+      )
     } catch (cause) {
       throw networkError(cause, url)
     }
@@ -154,6 +190,10 @@ export async function fetchAuthorizationServerMetadata(
       throw new EciNetworkError(ErrorCode.NETWORK, `the metadata request to ${url} did not produce a Response`)
     }
     if (response.ok) break
+    // Release the connection of the refused attempt; its body is of no use.
+    try {
+      response.body?.cancel().catch(() => {})
+    } catch {}
   }
   if (!response?.ok) {
     const status = response?.status ?? 0
@@ -166,9 +206,10 @@ export async function fetchAuthorizationServerMetadata(
 
   let body: unknown
   try {
-    body = await response.json()
+    body = await untilAborted(response.json(), signal)
   } catch (cause) {
-    if (cause instanceof Error && (cause.name === 'AbortError' || cause.name === 'TimeoutError')) {
+    const name = (cause as { name?: unknown } | null)?.name
+    if (name === 'AbortError' || name === 'TimeoutError') {
       throw networkError(cause, lastUrl)
     }
     throw new EciHttpError(ErrorCode.INVALID_RESPONSE, `the metadata at ${lastUrl} is not JSON`, {

@@ -40,6 +40,8 @@ export interface BeginConsentOptions {
   allowInsecureRequests?: boolean
   /** Aborts the metadata request. */
   signal?: AbortSignal
+  /** Milliseconds the metadata request may take. @default 30000 */
+  timeout?: number
   /** How long the customer has to finish consent, in seconds. @default 600 */
   ttl?: number
   /** The current time in epoch seconds (tests). @default now */
@@ -80,6 +82,7 @@ const TX_PREFIX = 'tx:'
 const PENDING_KEY = 'pending'
 // Enough for a few tabs' worth of abandoned attempts; older ones are dropped.
 const MAX_PENDING = 5
+const STATE_SHAPE = /^[A-Za-z0-9_-]{22,512}$/
 
 interface PendingEntry {
   state: string
@@ -212,6 +215,7 @@ export async function beginConsent(options: BeginConsentOptions): Promise<BeginC
     fetch: options.fetch,
     allowInsecureRequests,
     signal: options.signal,
+    timeout: options.timeout,
   })
   checkMetadataForBrowser(metadata)
   transaction.issRequired = metadata.authorization_response_iss_parameter_supported === true
@@ -270,8 +274,10 @@ export async function parseConsentCallback(
   const now = nowSeconds(options.now)
   const callback = parseCallbackUrl(url)
 
+  // Only a value shaped like our own states is used as a store key: a custom store never sees
+  // an attacker's arbitrary string.
   const states = callback.searchParams.getAll('state')
-  const state = states.length === 1 ? states[0] : undefined
+  const state = states.length === 1 && STATE_SHAPE.test(states[0]!) ? states[0] : undefined
   const stored = state ? await viaStore(() => store.get(TX_PREFIX + state)) : null
   const pending = await readPending(store, now)
 

@@ -129,3 +129,26 @@ describe('fetchAuthorizationServerMetadata', () => {
     expect(error.code).toBe(ErrorCode.INVALID_OPTION)
   })
 })
+
+describe('fetchAuthorizationServerMetadata time limit', () => {
+  it('gives up on a provider that never answers with EciNetworkError TIMEOUT, even if fetch ignores the signal', async () => {
+    const never = () => new Promise<Response>(() => {})
+    const error = await caught(() => fetchAuthorizationServerMetadata(ISSUER, { fetch: never, timeout: 50 }))
+    expect(error).toBeInstanceOf(EciNetworkError)
+    expect(error.code).toBe(ErrorCode.TIMEOUT)
+  })
+
+  it('gives up on a body that never ends with EciNetworkError TIMEOUT', async () => {
+    const stalled = async () => new Response(new ReadableStream({ start() {} }), { status: 200 })
+    const error = await caught(() => fetchAuthorizationServerMetadata(ISSUER, { fetch: stalled, timeout: 50 }))
+    expect(error).toBeInstanceOf(EciNetworkError)
+    expect(error.code).toBe(ErrorCode.TIMEOUT)
+  })
+
+  it.each([0, -1, Number.NaN, '100'])('rejects the timeout %s with INVALID_OPTION', async (timeout) => {
+    const error = await caught(() =>
+      fetchAuthorizationServerMetadata(ISSUER, { fetch: metadataFetch(), timeout: timeout as number }),
+    )
+    expect(error.code).toBe(ErrorCode.INVALID_OPTION)
+  })
+})

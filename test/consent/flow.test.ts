@@ -325,3 +325,22 @@ describe('parseConsentCallback', () => {
     expect(error.code).toBe(ErrorCode.INVALID_OPTION)
   })
 })
+
+describe('parseConsentCallback state keys', () => {
+  it('never hands an oddly shaped state to the store', async () => {
+    const keys: string[] = []
+    const store: ConsentStore = {
+      get: (key) => {
+        keys.push(key)
+        return null
+      },
+      set: () => {},
+      delete: () => {},
+    }
+    for (const state of ['../../etc', 'a'.repeat(5000), 'short', "x' OR 1=1 --"]) {
+      const error = await caught(() => parseConsentCallback(callback({ code: CODE, state, iss: ISSUER }), { store }))
+      expect(error.code).toBe(ErrorCode.TRANSACTION_INVALID)
+    }
+    expect(keys.every((k) => k === 'pending')).toBe(true)
+  })
+})
