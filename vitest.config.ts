@@ -23,6 +23,7 @@ export default defineConfig({
           include: [
             'zod',
             'ky',
+            'openid-client',
             'msw',
             'fast-check',
             'jose/jwt/sign',

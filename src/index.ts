@@ -1,3 +1,12 @@
+export type { ConsentScope } from './consent/scopes.js'
+export type { ConsentTransaction } from './consent/transaction.js'
+export {
+  type BeginConsentOptions,
+  type BeginConsentResult,
+  EciConsumer,
+  type EciProviderMetadata,
+  type ExchangeCodeInput,
+} from './consumer.js'
 export {
   type ConsentErrorCode,
   EciConfigError,
@@ -11,9 +20,12 @@ export {
   ErrorCode,
   type ValidationIssue,
 } from './errors.js'
+export type { Grant } from './grant/grant.js'
+export type { InvoicesOptions } from './grant/invoices.js'
+export { EciSession, type SessionOptions } from './grant/session.js'
+export type { ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
 export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
 export {
-  type AuthorizationHook,
   type CallOptions,
   createEciClient,
   type EciClient,

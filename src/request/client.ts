@@ -8,6 +8,7 @@ import { EciConfigError, EciError, EciHttpError, EciNetworkError, ErrorCode, toE
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import { checkRequestClaims, type EciRequestClaims, type EciRequestType } from './claims.js'
+import type { DpopProver } from './dpop.js'
 import { httpErrorFromResponse, requestIdOf } from './http-error.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
 import { type ProviderJwks, ResponseVerifier } from './response-jwt.js'
@@ -21,13 +22,6 @@ export interface InvalidTokenState {
   /** The access token that was refused (compare before refreshing). */
   accessToken: string
 }
-
-/** Extra headers for one attempt (e.g. a DPoP proof), computed per attempt. */
-export type AuthorizationHook = (input: {
-  method: string
-  url: string
-  accessToken: string
-}) => Promise<Record<string, string>> | Record<string, string>
 
 /** Options of {@link createEciClient}. */
 export interface EciClientOptions {
@@ -72,8 +66,8 @@ export interface EciClientOptions {
   providerIssuer?: string | undefined
   /** Current time in epoch seconds; the session passes a skew-corrected clock. @default Date.now()/1000 */
   clock?: (() => number) | undefined
-  /** Per-attempt headers such as a DPoP proof; `Authorization` is then the hook's to set. @internal */
-  authorization?: AuthorizationHook | undefined
+  /** Sends DPoP-bound tokens with a fresh proof per attempt. @internal (set by the consumer's `dpop` option) */
+  dpop?: DpopProver | undefined
 }
 
 /** Options of one call. */
@@ -169,7 +163,14 @@ export function createEciClient(options: EciClientOptions): EciClient {
     options.providerJwks === undefined
       ? undefined
       : new ResponseVerifier(options.providerJwks, { fetch: fetchImpl, issuer: options.providerIssuer, clientId })
-  const authorization = options.authorization
+  const dpop = options.dpop
+  const authHeaders = async (accessToken: string): Promise<Record<string, string>> =>
+    dpop
+      ? {
+          authorization: `DPoP ${accessToken}`,
+          dpop: await dpop.proof({ htm: 'POST', htu: resource, accessToken, now: clock() }),
+        }
+      : { authorization: `Bearer ${accessToken}` }
   let key: Promise<ResolvedSigningKey> | undefined
   const signingKeyReady = () => {
     key ??= resolveSigningKey(signingKey, options.signingAlg, options.signingKid)
@@ -201,14 +202,9 @@ export function createEciClient(options: EciClientOptions): EciClient {
       beforeRetry: [
         async ({ request, options: kyOptions }) => {
           const ctx = kyOptions.context as unknown as AttemptContext
+          if (!dpop) return new Request(request, { body: await ctx.sign() })
           const headers = new Headers(request.headers)
-          if (authorization) {
-            for (const [k, v] of Object.entries(
-              await authorization({ method: 'POST', url: resource, accessToken: ctx.accessToken }),
-            )) {
-              headers.set(k, v)
-            }
-          }
+          for (const [k, v] of Object.entries(await authHeaders(ctx.accessToken))) headers.set(k, v)
           return new Request(request, { body: await ctx.sign(), headers })
         },
       ],
@@ -223,9 +219,7 @@ export function createEciClient(options: EciClientOptions): EciClient {
     const [signer, ath] = await Promise.all([signingKeyReady(), athOf(accessToken)])
     const sign = () =>
       signWithResolvedKey(signer, { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) })
-    const headers: Record<string, string> = authorization
-      ? await authorization({ method: 'POST', url: resource, accessToken })
-      : { authorization: `Bearer ${accessToken}` }
+    const headers = await authHeaders(accessToken)
     headers['content-type'] = 'application/jwt'
     headers.accept = 'application/json, application/jwt'
     const context: AttemptContext = { sign, accessToken }
@@ -294,12 +288,24 @@ export function createEciClient(options: EciClientOptions): EciClient {
     const signal = callOptions?.signal
     let accessToken = await currentToken()
     let refreshed = false
+    let nonceRetried = false
     for (;;) {
       try {
         const response = await attempt(claims, accessToken, signal)
         const body = await readBody(response, claims)
         return { body, status: response.status, requestId: requestIdOf(response.headers) }
       } catch (error) {
+        if (
+          dpop &&
+          !nonceRetried &&
+          error instanceof EciHttpError &&
+          error.status === 401 &&
+          error.error === 'use_dpop_nonce'
+        ) {
+          nonceRetried = true
+          if (error.response) dpop.observe(resource, error.response)
+          continue
+        }
         if (
           !refreshed &&
           options.onInvalidToken &&

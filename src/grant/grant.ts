@@ -1,0 +1,122 @@
+/**
+ * The Grant: what a backend stores after consent. Plain JSON, no class, no secrets hidden in
+ * closures, so it survives `JSON.stringify` / `JSON.parse` and any database.
+ * @module
+ */
+import { EciConfigError, ErrorCode } from '../errors.js'
+
+/** A consented, stored authorization to read one customer's accounts from one provider. */
+export interface Grant {
+  /** The provider's issuer identifier. */
+  issuer: string
+  /** The consumer's `client_id`. */
+  clientId: string
+  /** The ECI endpoint (`eci_resource`) the tokens are for. */
+  resource: string
+  /** The current access token. Secret. */
+  accessToken: string
+  /** `Bearer` or `DPoP`. */
+  tokenType: string
+  /** When the access token expires, epoch **seconds**. */
+  expiresAt: number
+  /** When the access token was issued, epoch seconds (sizes the refresh margin). */
+  issuedAt?: number | undefined
+  /** The refresh token, when the provider issued one. Secret. */
+  refreshToken?: string | undefined
+  /** The scope strings the provider granted (`eci:basic`, …). */
+  scopes: string[]
+  /** The granted `system_account_id`s. */
+  accounts: string[]
+  /** RFC 7638 thumbprint of the DPoP key the tokens are bound to. */
+  dpopJkt?: string | undefined
+}
+
+/** The token endpoint response members the SDK reads. @internal */
+export interface TokenResponseLike {
+  access_token: string
+  token_type?: string
+  expires_in?: number
+  refresh_token?: string
+  scope?: string
+  authorization_details?: unknown
+  system_account_ids?: unknown
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0)
+    ? (value as string[])
+    : undefined
+}
+
+/**
+ * Granted accounts: the union of every `eci` authorization details object (RFC 9396), else the
+ * top-level `system_account_ids` of simple providers.
+ */
+export function grantedAccounts(response: TokenResponseLike): string[] | undefined {
+  if (Array.isArray(response.authorization_details)) {
+    const ids = new Set<string>()
+    let seen = false
+    for (const detail of response.authorization_details as Record<string, unknown>[]) {
+      if (detail?.type !== 'eci') continue
+      seen = true
+      for (const id of stringList(detail.system_account_ids) ?? []) ids.add(id)
+    }
+    if (seen) return [...ids]
+  }
+  return stringList(response.system_account_ids)
+}
+
+/** Builds a Grant from a token response; `previous` fills what a refresh response omits. @internal */
+export function grantFromTokenResponse(
+  response: TokenResponseLike,
+  base: {
+    issuer: string
+    clientId: string
+    resource: string
+    requestedScopes: string[]
+    now: number
+    dpopJkt?: string | undefined
+  },
+  previous?: Grant,
+): Grant {
+  const expiresIn = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : 3600
+  const grant: Grant = {
+    issuer: base.issuer,
+    clientId: base.clientId,
+    resource: base.resource,
+    accessToken: response.access_token,
+    tokenType: response.token_type?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
+    expiresAt: Math.floor(base.now + expiresIn),
+    issuedAt: Math.floor(base.now),
+    scopes:
+      typeof response.scope === 'string'
+        ? response.scope.split(' ').filter(Boolean)
+        : (previous?.scopes ?? base.requestedScopes),
+    accounts: grantedAccounts(response) ?? previous?.accounts ?? [],
+  }
+  const refreshToken = response.refresh_token ?? previous?.refreshToken
+  if (refreshToken) grant.refreshToken = refreshToken
+  if (base.dpopJkt) grant.dpopJkt = base.dpopJkt
+  return grant
+}
+
+/** Checks a stored grant's shape before use. @throws {EciConfigError} */
+export function assertGrant(value: unknown): Grant {
+  const g = value as Grant
+  const ok =
+    g !== null &&
+    typeof g === 'object' &&
+    typeof g.issuer === 'string' &&
+    typeof g.clientId === 'string' &&
+    typeof g.resource === 'string' &&
+    typeof g.accessToken === 'string' &&
+    g.accessToken.length > 0 &&
+    typeof g.tokenType === 'string' &&
+    Number.isFinite(g.expiresAt) &&
+    Array.isArray(g.scopes) &&
+    Array.isArray(g.accounts) &&
+    (g.refreshToken === undefined || typeof g.refreshToken === 'string')
+  if (!ok)
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'Not a Grant: expected the object completeConsent returned')
+  return g
+}

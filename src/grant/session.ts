@@ -1,0 +1,159 @@
+/**
+ * A session reads one customer's data with a stored Grant and keeps its tokens fresh: it
+ * refreshes shortly before expiry and once on a 401 `invalid_token`, shares one refresh among
+ * concurrent calls, and hands every rotated grant to `onGrant`.
+ * @module
+ */
+import { EciConfigError, EciConsentError, type EciError, ErrorCode } from '../errors.js'
+import type { CallOptions, EciClient } from '../request/client.js'
+import { isCalendarDate } from '../schemas/fields.js'
+import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
+import type { Grant } from './grant.js'
+import { type InvoicesOptions, orderedFetch } from './invoices.js'
+
+/** Options of `consumer.session(grant, options)`. */
+export interface SessionOptions {
+  /**
+   * Receives every new grant (after a refresh rotates tokens). Persist it: the old refresh
+   * token stops working. Awaited before the call that caused the refresh continues.
+   */
+  onGrant?: (grant: Grant) => void | Promise<void>
+}
+
+/** What the session needs from the consumer: token operations and a data client factory. @internal */
+export interface SessionBackend {
+  refresh(grant: Grant): Promise<Grant>
+  revoke(grant: Grant): Promise<void>
+  client(
+    accessToken: () => Promise<string>,
+    onInvalidToken: (refused: string) => Promise<string | undefined>,
+  ): EciClient
+  now(): number
+}
+
+/** Seconds before expiry at which a token is refreshed: min(30 s, 10 % of its lifetime). */
+export function refreshMargin(grant: Grant): number {
+  const lifetime = grant.issuedAt !== undefined ? grant.expiresAt - grant.issuedAt : undefined
+  return lifetime !== undefined && lifetime > 0 ? Math.min(30, lifetime * 0.1) : 30
+}
+
+/** Reads Basic, Invoice and InvoiceDetail for the accounts of one grant. */
+export class EciSession {
+  #grant: Grant
+  #refreshing: Promise<Grant> | undefined
+  #dead: EciError | undefined
+  readonly #backend: SessionBackend
+  readonly #onGrant: SessionOptions['onGrant']
+  readonly #client: EciClient
+
+  /** @internal Use `consumer.session(grant)`. */
+  constructor(grant: Grant, backend: SessionBackend, options: SessionOptions = {}) {
+    this.#grant = grant
+    this.#backend = backend
+    this.#onGrant = options.onGrant
+    this.#client = backend.client(
+      () => this.#accessToken(),
+      (refused) => this.#onInvalidToken(refused),
+    )
+  }
+
+  /** The current grant (it changes when tokens rotate). */
+  get grant(): Grant {
+    return this.#grant
+  }
+
+  /** The granted `system_account_id`s. */
+  get accounts(): string[] {
+    return [...this.#grant.accounts]
+  }
+
+  /** ECI Basic request. */
+  basic(systemAccountId: string, options?: CallOptions) {
+    return this.#client.basic(systemAccountId, options)
+  }
+
+  /** ECI Invoice request. */
+  invoice(systemAccountId: string, systemInvoiceId: string, options?: CallOptions) {
+    return this.#client.invoice(systemAccountId, systemInvoiceId, options)
+  }
+
+  /** ECI Invoice Detail request. */
+  invoiceDetail(systemAccountId: string, systemInvoiceId: string, options?: CallOptions) {
+    return this.#client.invoiceDetail(systemAccountId, systemInvoiceId, options)
+  }
+
+  /**
+   * The account's invoice history in the provider's order (`system_invoice_ids` of Basic), with
+   * at most `concurrency` requests in flight. Breaking out of the loop stops further requests.
+   * @example
+   * ```ts
+   * for await (const invoice of session.invoices('0018-102', { detail: true, concurrency: 4 })) {
+   *   await db.upsert(invoice)
+   * }
+   * ```
+   */
+  invoices(systemAccountId: string, options?: InvoicesOptions<false>): AsyncGenerator<Invoice>
+  invoices(systemAccountId: string, options: InvoicesOptions<true>): AsyncGenerator<InvoiceDetail>
+  invoices(systemAccountId: string, options?: InvoicesOptions): AsyncGenerator<Invoice | InvoiceDetail>
+  async *invoices(systemAccountId: string, options: InvoicesOptions = {}): AsyncGenerator<Invoice | InvoiceDetail> {
+    const { detail = false, concurrency = 4, since, signal } = options
+    if (since !== undefined && !(typeof since === 'string' && isCalendarDate(since))) {
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`since` must be a YYYY-MM-DD date')
+    }
+    const basic = await this.basic(systemAccountId, { signal })
+    const fetchOne = (id: string, s: AbortSignal) =>
+      detail ? this.invoiceDetail(systemAccountId, id, { signal: s }) : this.invoice(systemAccountId, id, { signal: s })
+    for await (const invoice of orderedFetch(basic.system_invoice_ids, concurrency, fetchOne, signal)) {
+      if (since === undefined || invoice.invoice_date >= since) yield invoice
+    }
+  }
+
+  /**
+   * Revokes the grant at the provider (RFC 7009): the refresh token (which ends the whole grant)
+   * and the access token where the provider can revoke it. The session is unusable afterwards.
+   */
+  async revoke(): Promise<void> {
+    await this.#backend.revoke(this.#grant)
+    this.#dead = new EciConsentError(ErrorCode.GRANT_REVOKED, 'This grant was revoked; the customer must consent again')
+  }
+
+  async #accessToken(): Promise<string> {
+    if (this.#dead) throw this.#dead
+    const g = this.#grant
+    if (this.#backend.now() < g.expiresAt - refreshMargin(g)) return g.accessToken
+    return (await this.#refresh(g)).accessToken
+  }
+
+  async #onInvalidToken(refused: string): Promise<string | undefined> {
+    if (this.#dead) throw this.#dead
+    // Another call may already have replaced the refused token.
+    if (this.#grant.accessToken !== refused) return this.#grant.accessToken
+    if (!this.#grant.refreshToken) return undefined
+    return (await this.#refresh(this.#grant)).accessToken
+  }
+
+  /** Single flight: every caller during a refresh awaits the same token request. */
+  #refresh(from: Grant): Promise<Grant> {
+    if (this.#grant !== from) return Promise.resolve(this.#grant)
+    this.#refreshing ??= (async () => {
+      try {
+        if (!from.refreshToken) {
+          throw new EciConsentError(
+            ErrorCode.INVALID_GRANT,
+            'The access token expired and the grant has no refresh token: the customer must consent again',
+          )
+        }
+        const next = await this.#backend.refresh(from)
+        this.#grant = next
+        await this.#onGrant?.(next)
+        return next
+      } catch (error) {
+        if (error instanceof EciConsentError) this.#dead = error
+        throw error
+      } finally {
+        this.#refreshing = undefined
+      }
+    })()
+    return this.#refreshing
+  }
+}
