@@ -1,0 +1,197 @@
+/**
+ * Resolved options and shared services every endpoint handler receives.
+ * @module
+ */
+import type { CryptoKey, JWK, JWTVerifyGetKey } from 'jose'
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
+import { createLocalJWKSet } from 'jose/jwks/local'
+import { exportJWK } from 'jose/key/export'
+import { generateKeyPair } from 'jose/key/generate/keypair'
+import { EciConfigError, ErrorCode } from '../errors.js'
+import { createFixtures, type MockFixtures } from './fixtures.js'
+import { ProviderState, randomToken } from './state.js'
+import type { MockClient, MockConsentPolicy, MockFault, MockProviderOptions } from './types.js'
+import type { MockDialect } from './wire.js'
+
+/** JWS algorithms accepted for client assertions and request JWTs. */
+export const SIGNING_ALGS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256']
+/** JWS algorithms accepted for DPoP proofs. */
+export const DPOP_ALGS = ['ES256', 'EdDSA']
+/** Seconds of clock skew tolerated when checking `iat`/`exp`. */
+export const CLOCK_TOLERANCE = 5
+
+/** A registered client, ready for verification. */
+export interface ResolvedClient {
+  clientId: string
+  redirectUris: readonly string[]
+  authMethod: 'private_key_jwt' | 'none'
+  /** Key lookup over the client's JWKS (by `kid`); `undefined` when it registered none. */
+  keys: JWTVerifyGetKey | undefined
+}
+
+/** What an endpoint handler tells the call log, and the fault it runs under. */
+export interface CallNote {
+  client?: string | undefined
+  claims?: Record<string, unknown> | undefined
+  fault?: MockFault | undefined
+}
+
+function bad(message: string): EciConfigError {
+  return new EciConfigError(ErrorCode.INVALID_OPTION, `createMockProvider: ${message}`)
+}
+
+function checkUrl(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw bad(`\`${name}\` must be a URL string`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw bad(`\`${name}\` must be an absolute URL`)
+  }
+  if (url.search || url.hash) throw bad(`\`${name}\` must not have a query or fragment`)
+  return value.replace(/\/+$/, '')
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw bad(`\`${name}\` must be a positive number`)
+  return value
+}
+
+/** The provider's shared services. */
+export class MockContext {
+  readonly issuer: string
+  readonly resource: string
+  readonly clients: ReadonlyMap<string, ResolvedClient>
+  readonly consent: MockConsentPolicy
+  readonly dialect: MockDialect
+  readonly requirePar: boolean
+  readonly dpopNonce: boolean
+  readonly requireDpop: boolean
+  readonly accessTokenTtl: number
+  readonly refreshTokenTtl: number
+  readonly codeTtl: number
+  readonly fixtures: MockFixtures
+  readonly state = new ProviderState()
+  readonly endpoints: {
+    authorize: string
+    token: string
+    par: string
+    revocation: string
+    jwks: string
+  }
+  clockOffset = 0
+  #nonces: string[] = []
+  #providerKey: Promise<{ privateKey: CryptoKey; publicJwk: JWK }> | undefined
+
+  constructor(options: MockProviderOptions) {
+    if (!options || typeof options !== 'object') throw bad('options are required')
+    this.issuer = checkUrl('issuer', options.issuer)
+    this.resource = options.resource === undefined ? `${this.issuer}/eci/v1` : checkUrl('resource', options.resource)
+    this.endpoints = {
+      authorize: `${this.issuer}/authorize`,
+      token: `${this.issuer}/token`,
+      par: `${this.issuer}/par`,
+      revocation: `${this.issuer}/revoke`,
+      jwks: `${this.issuer}/jwks`,
+    }
+    if (!Array.isArray(options.clients)) throw bad('`clients` must be an array')
+    const clients = new Map<string, ResolvedClient>()
+    for (const c of options.clients as MockClient[]) {
+      if (!c || typeof c.clientId !== 'string' || !c.clientId) throw bad('every client needs a `clientId`')
+      if (clients.has(c.clientId)) throw bad(`client "${c.clientId}" is registered twice`)
+      if (!Array.isArray(c.redirectUris) || c.redirectUris.some((u) => typeof u !== 'string')) {
+        throw bad(`client "${c.clientId}": \`redirectUris\` must be an array of URLs`)
+      }
+      const authMethod = c.authMethod ?? 'private_key_jwt'
+      if (authMethod !== 'private_key_jwt' && authMethod !== 'none') {
+        throw bad(`client "${c.clientId}": \`authMethod\` must be 'private_key_jwt' or 'none'`)
+      }
+      if (c.jwks !== undefined && (!c.jwks || !Array.isArray(c.jwks.keys))) {
+        throw bad(`client "${c.clientId}": \`jwks\` must be { keys: JWK[] }`)
+      }
+      if (c.jwks?.keys.some((k) => k && typeof k === 'object' && 'd' in k)) {
+        throw bad(`client "${c.clientId}": \`jwks\` must hold public keys only`)
+      }
+      if (authMethod === 'private_key_jwt' && !c.jwks) {
+        throw bad(`client "${c.clientId}": private_key_jwt needs \`jwks\``)
+      }
+      clients.set(c.clientId, {
+        clientId: c.clientId,
+        redirectUris: [...c.redirectUris],
+        authMethod,
+        keys: c.jwks ? createLocalJWKSet({ keys: c.jwks.keys }) : undefined,
+      })
+    }
+    this.clients = clients
+    this.dialect = options.dialect ?? 'seed'
+    if (!['seed', 'canonical', 'deviant'].includes(this.dialect))
+      throw bad("`dialect` must be 'seed', 'canonical' or 'deviant'")
+    this.requirePar = options.requirePushedAuthorizationRequests === true
+    this.dpopNonce = options.dpopNonce === true
+    this.requireDpop = options.requireDpop === true
+    this.accessTokenTtl = positive('accessTokenTtl', options.accessTokenTtl, 3600)
+    this.refreshTokenTtl = positive('refreshTokenTtl', options.refreshTokenTtl, 30 * 24 * 3600)
+    this.codeTtl = positive('codeTtl', options.codeTtl, 60)
+    try {
+      this.fixtures = createFixtures(options)
+    } catch (error) {
+      throw bad((error as Error).message)
+    }
+    this.consent = options.consent ?? 'auto'
+    const consent = this.consent
+    if (typeof consent === 'string') {
+      if (!['auto', 'deny', 'interactive'].includes(consent)) throw bad('unknown `consent` policy')
+    } else if (typeof consent === 'object' && consent !== null) {
+      const owner = consent.owner === undefined ? this.fixtures.owners[0] : this.fixtures.owner(consent.owner)
+      if (!owner) throw bad('`consent.owner` is not one of the owners')
+      for (const a of consent.accounts ?? []) {
+        if (!owner.accounts.some((x) => x.systemAccountId === a))
+          throw bad(`\`consent.accounts\`: "${a}" is not the owner's`)
+      }
+    } else if (typeof consent !== 'function') {
+      throw bad('unknown `consent` policy')
+    }
+  }
+
+  /** The provider's time, epoch seconds. */
+  now(): number {
+    return Math.floor(Date.now() / 1000) + this.clockOffset
+  }
+
+  /** The provider's time as a Date (for jose and the `Date` header). */
+  date(): Date {
+    return new Date(Date.now() + this.clockOffset * 1000)
+  }
+
+  /** The DPoP nonce the provider currently hands out (made on first use). */
+  currentNonce(): string {
+    if (this.#nonces.length === 0) this.#nonces.push(randomToken(16))
+    return this.#nonces[this.#nonces.length - 1]!
+  }
+
+  /** True when `nonce` is the current or the previous nonce. */
+  acceptsNonce(nonce: unknown): boolean {
+    return typeof nonce === 'string' && this.#nonces.includes(nonce)
+  }
+
+  /** Issues a new nonce; the previous one stays valid once more. */
+  rotateNonce(): string {
+    this.#nonces = [this.currentNonce(), randomToken(16)]
+    return this.currentNonce()
+  }
+
+  /** The provider's own signing key (ES256), made on first use. */
+  providerKey(): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
+    this.#providerKey ??= (async () => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+      const publicJwk = await exportJWK(publicKey)
+      publicJwk.kid = await calculateJwkThumbprint(publicJwk)
+      publicJwk.alg = 'ES256'
+      publicJwk.use = 'sig'
+      return { privateKey, publicJwk }
+    })()
+    return this.#providerKey
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The ECI endpoint: `POST {resource}` with an access token and a signed request JWT; answers
+ * with the account's Basic, Invoice or InvoiceDetail in the configured dialect.
+ * @module
+ */
+import { decodeProtectedHeader } from 'jose/decode/protected_header'
+import { decodeJwt } from 'jose/jwt/decode'
+import { SignJWT } from 'jose/jwt/sign'
+import { jwtVerify } from 'jose/jwt/verify'
+import { type CallNote, CLOCK_TOLERANCE, DPOP_ALGS, type MockContext, SIGNING_ALGS } from './context.js'
+import { sha256, verifyDpopProof } from './dpop.js'
+import { invoiceOf } from './fixtures.js'
+import { challenge, hasMediaType, json, oauthError, readBody } from './http.js'
+import { ACTIONS, type AccessRecord, type Action } from './state.js'
+import { toWire } from './wire.js'
+
+/** JWS `typ` of request JWTs. */
+const REQUEST_TYP = 'eci-request+jwt'
+/** JWS `typ` of signed responses. */
+const RESPONSE_TYP = 'eci-response+jwt'
+/** Longest request JWT lifetime the profile allows. */
+const MAX_LIFETIME = 300
+
+type Outcome = { ok: true } | { ok: false; response: Response }
+
+function unauthorized(ctx: MockContext, bound: boolean, error: string, description: string): Response {
+  const headers: Record<string, string> = {
+    'WWW-Authenticate': bound
+      ? challenge('DPoP', { error, error_description: description, algs: DPOP_ALGS.join(' ') })
+      : challenge('Bearer', { error, error_description: description }),
+  }
+  if (error === 'use_dpop_nonce') headers['DPoP-Nonce'] = ctx.currentNonce()
+  return oauthError(401, error, description, headers)
+}
+
+function badJwt(description: string): Response {
+  return oauthError(400, 'invalid_request_jwt', description)
+}
+
+/** Checks the `Authorization` header (and DPoP proof); returns the token's record. */
+async function checkToken(
+  ctx: MockContext,
+  request: Request,
+): Promise<{ ok: true; record: AccessRecord; token: string } | { ok: false; response: Response }> {
+  const header = request.headers.get('Authorization') ?? ''
+  const match = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim())
+  if (!match) return { ok: false, response: unauthorized(ctx, false, 'invalid_token', 'the access token is missing') }
+  const scheme = match[1]!.toLowerCase()
+  const token = match[2]!
+  const record = ctx.state.accessTokens.get(token)
+  if (!record) return { ok: false, response: unauthorized(ctx, false, 'invalid_token', 'the access token is unknown') }
+  const bound = record.jkt !== undefined
+  const family = ctx.state.families.get(record.familyId)
+  if (!family || family.revoked) {
+    return { ok: false, response: unauthorized(ctx, bound, 'invalid_token', 'the access token was revoked') }
+  }
+  if (record.expiresAt <= ctx.now()) {
+    return { ok: false, response: unauthorized(ctx, bound, 'invalid_token', 'the access token has expired') }
+  }
+  if (!bound && scheme === 'dpop') {
+    return { ok: false, response: unauthorized(ctx, false, 'invalid_token', 'the access token is not DPoP-bound') }
+  }
+  if (bound) {
+    if (scheme !== 'dpop') {
+      return {
+        ok: false,
+        response: unauthorized(ctx, true, 'invalid_token', 'a DPoP-bound token needs the DPoP scheme'),
+      }
+    }
+    const proof = await verifyDpopProof(ctx, request, { url: ctx.resource, accessToken: token })
+    if (!proof.ok) return { ok: false, response: unauthorized(ctx, true, proof.error, proof.description) }
+    if (proof.jkt !== record.jkt) {
+      return {
+        ok: false,
+        response: unauthorized(ctx, true, 'invalid_dpop_proof', 'the DPoP key does not match the token'),
+      }
+    }
+  }
+  return { ok: true, record, token }
+}
+
+/** Verifies the request JWT for the token's client. */
+async function checkRequestJwt(
+  ctx: MockContext,
+  jwt: string,
+  record: AccessRecord,
+  token: string,
+): Promise<({ ok: true; claims: Record<string, unknown> } & Outcome) | { ok: false; response: Response }> {
+  const fail = (description: string) => ({ ok: false as const, response: badJwt(description) })
+  let header: ReturnType<typeof decodeProtectedHeader>
+  try {
+    header = decodeProtectedHeader(jwt)
+  } catch {
+    return fail('the body is not a compact JWS')
+  }
+  if (header.typ !== REQUEST_TYP) return fail(`the JWS typ must be ${REQUEST_TYP}`)
+  const client = ctx.clients.get(record.clientId)
+  if (!client?.keys) return fail('the client has registered no keys to verify request JWTs')
+  let claims: Record<string, unknown>
+  try {
+    ;({ payload: claims } = await jwtVerify(jwt, client.keys, {
+      algorithms: SIGNING_ALGS,
+      typ: REQUEST_TYP,
+      currentDate: ctx.date(),
+      clockTolerance: CLOCK_TOLERANCE,
+      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+    }))
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'ERR_JWT_EXPIRED') return fail('the request JWT has expired')
+    if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
+      return fail('no registered key matches the request JWT kid')
+    }
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+      return fail('the request JWT lacks a required claim or is not yet valid')
+    if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return fail('the request JWT alg is not supported')
+    return fail('the request JWT signature is invalid')
+  }
+  if (claims.iss !== record.clientId) return fail('iss must be the client_id the access token was issued to')
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+  if (!aud.includes(ctx.resource)) return fail('aud must be the eci_resource')
+  const iat = claims.iat as number
+  const exp = claims.exp as number
+  if (iat > ctx.now() + CLOCK_TOLERANCE) return fail('the request JWT iat is in the future')
+  if (exp - iat > MAX_LIFETIME) return fail(`the request JWT lifetime exceeds ${MAX_LIFETIME} seconds`)
+  if (typeof claims.jti !== 'string' || claims.jti.length < 16) return fail('jti must be a string of at least 128 bits')
+  if (claims.ath !== (await sha256(token))) return fail('ath does not match the access token')
+  if (!ctx.state.requestJtis.use(`${record.clientId}\n${claims.jti}`, exp + CLOCK_TOLERANCE, ctx.now())) {
+    return fail('the request JWT jti was used already')
+  }
+  return { ok: true, claims }
+}
+
+function prefersJwt(request: Request): boolean {
+  const accept = (request.headers.get('Accept') ?? '').toLowerCase()
+  const jwt = accept.indexOf('application/jwt')
+  if (jwt < 0) return false
+  const plain = accept.indexOf('application/json')
+  return plain < 0 || jwt < plain
+}
+
+/** `POST {resource}`. */
+export async function handleEci(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
+  const auth = await checkToken(ctx, request)
+  if (!auth.ok) {
+    return auth.response
+  }
+  const { record, token } = auth
+  note.client = record.clientId
+  if (!hasMediaType(request, 'application/jwt')) {
+    return oauthError(400, 'invalid_request', 'Content-Type must be application/jwt')
+  }
+  const body = ((await readBody(request)) ?? '').trim()
+  try {
+    note.claims = decodeJwt(body)
+  } catch {
+    // Not a JWT: reported below.
+  }
+  const verified = await checkRequestJwt(ctx, body, record, token)
+  if (!verified.ok) return verified.response
+  const { claims } = verified
+
+  const type = claims.eci_request_type
+  if (typeof type !== 'string' || !ACTIONS.includes(type as Action)) {
+    return oauthError(400, 'invalid_request', 'eci_request_type must be basic, invoice or invoice_detail')
+  }
+  const accountId = claims.system_account_id
+  if (typeof accountId !== 'string' || !accountId)
+    return oauthError(400, 'invalid_request', 'system_account_id is missing')
+  const invoiceId = claims.system_invoice_id
+  if (type !== 'basic' && (typeof invoiceId !== 'string' || !invoiceId)) {
+    return oauthError(400, 'invalid_request', `an ${type} request needs system_invoice_id`)
+  }
+  if (!record.actions.includes(type as Action)) {
+    const scope = `eci:${type}`
+    return oauthError(403, 'insufficient_scope', `the grant does not include ${scope}`, {
+      'WWW-Authenticate': challenge(record.jkt ? 'DPoP' : 'Bearer', {
+        error: 'insufficient_scope',
+        error_description: `the grant does not include ${scope}`,
+        scope,
+      }),
+    })
+  }
+  const family = ctx.state.families.get(record.familyId)!
+  const account = family.accounts.includes(accountId) ? ctx.fixtures.account(accountId) : undefined
+  // Accounts outside the grant answer exactly like unknown ones, so ids cannot be probed.
+  if (!account) return oauthError(404, 'not_found', 'no such account')
+
+  let data: object
+  if (type === 'basic') data = account.basic
+  else {
+    const detail = account.invoices.find((i) => i.system_invoice_id === invoiceId)
+    if (!detail) return oauthError(404, 'not_found', 'no such invoice')
+    data = type === 'invoice' ? invoiceOf(detail) : detail
+  }
+
+  let dialect = ctx.dialect
+  const fault = note.fault?.body
+  if (fault === 'wrong-account') {
+    const other = ctx.fixtures.accounts().find((a) => a.systemAccountId !== accountId) ?? account
+    const otherInvoice = other.invoices[other.invoices.length - 1]!
+    data = type === 'basic' ? other.basic : type === 'invoice' ? invoiceOf(otherInvoice) : otherInvoice
+  } else if (fault === 'deviant') {
+    dialect = 'deviant'
+  } else if (fault === 'invalid') {
+    const { meter_number: _dropped, ...rest } = data as Record<string, unknown>
+    data = rest
+  }
+  const wire = toWire(data, dialect)
+  if (prefersJwt(request)) {
+    const { privateKey, publicJwk } = await ctx.providerKey()
+    const now = ctx.now()
+    const signed = await new SignJWT(wire)
+      .setProtectedHeader({ alg: 'ES256', kid: publicJwk.kid!, typ: RESPONSE_TYP })
+      .setIssuer(ctx.issuer)
+      .setAudience(record.clientId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + MAX_LIFETIME)
+      .sign(privateKey)
+    return new Response(signed, { status: 200, headers: { 'Content-Type': 'application/jwt' } })
+  }
+  return json(wire)
+}

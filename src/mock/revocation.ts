@@ -1,0 +1,28 @@
+/**
+ * Token revocation (RFC 7009). Revoking either token of a grant revokes the whole grant: its
+ * access and refresh tokens stop working.
+ * @module
+ */
+import { authenticateClient } from './client-auth.js'
+import type { CallNote, MockContext } from './context.js'
+import { oauthError, readForm } from './http.js'
+
+/** `POST /revoke`. Answers 200 for unknown tokens too, as RFC 7009 §2.2 requires. */
+export async function handleRevocation(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
+  const form = await readForm(request)
+  if (!form) return oauthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded')
+  note.client = form.get('client_id') ?? undefined
+  const auth = await authenticateClient(ctx, request, form, ctx.endpoints.revocation)
+  if (!auth.ok) {
+    note.client = auth.clientId
+    return oauthError(auth.status, auth.error, auth.description)
+  }
+  note.client = auth.client.clientId
+  const token = form.get('token')
+  if (!token) return oauthError(400, 'invalid_request', 'token is missing')
+  const familyId = ctx.state.refreshTokens.get(token)?.familyId ?? ctx.state.accessTokens.get(token)?.familyId
+  const family = familyId ? ctx.state.families.get(familyId) : undefined
+  // A client may revoke only its own tokens; others are ignored like unknown ones.
+  if (family && family.clientId === auth.client.clientId) ctx.state.revokeFamily(family.id)
+  return new Response(null, { status: 200 })
+}

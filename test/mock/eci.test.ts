@@ -1,0 +1,282 @@
+import { createLocalJWKSet } from 'jose/jwks/local'
+import { decodeJwt } from 'jose/jwt/decode'
+import { jwtVerify } from 'jose/jwt/verify'
+import { describe, expect, it } from 'vitest'
+import { createFixtures } from '../../src/mock/fixtures.js'
+import { parseBasic, parseInvoice, parseInvoiceDetail } from '../../src/schemas/index.js'
+import {
+  CLIENT_ID,
+  eci,
+  eciCall,
+  grant,
+  ISSUER,
+  makeKey,
+  RESOURCE,
+  randomString,
+  requestJwt,
+  send,
+  setup,
+} from './helpers.js'
+
+const ACCOUNT = '0018-102'
+const INVOICE = '09183eef267'
+
+async function expectRefusal(res: Response, status: number, error: string, description: RegExp = /./) {
+  expect(res.status).toBe(status)
+  expect(res.headers.get('X-Request-Id')).toBeTruthy()
+  expect(await res.json()).toEqual({ error, error_description: expect.stringMatching(description) })
+}
+
+describe('mock provider ECI endpoint: data', () => {
+  it('answers basic, invoice and invoice_detail with the fixtures in the seed spelling', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const basic = await eciCall(s, access_token, { eci_request_type: 'basic', system_account_id: ACCOUNT })
+    expect(basic.status).toBe(200)
+    expect(basic.headers.get('Content-Type')).toBe('application/json')
+    expect(parseBasic(await basic.json())).toEqual(s.provider.fixtures.basic(ACCOUNT))
+
+    const invoice = await eciCall(s, access_token, {
+      eci_request_type: 'invoice',
+      system_account_id: ACCOUNT,
+      system_invoice_id: INVOICE,
+    })
+    const invoiceBody = await invoice.json()
+    expect(invoiceBody).toHaveProperty('serivce_period_end')
+    expect(invoiceBody).not.toHaveProperty('delivery_unit')
+    expect(parseInvoice(invoiceBody)).toEqual(s.provider.fixtures.invoice(ACCOUNT, INVOICE))
+
+    const detail = await eciCall(s, access_token, {
+      eci_request_type: 'invoice_detail',
+      system_account_id: ACCOUNT,
+      system_invoice_id: INVOICE,
+    })
+    expect(parseInvoiceDetail(await detail.json())).toEqual(s.provider.fixtures.invoiceDetail(ACCOUNT, INVOICE))
+  })
+
+  it('records each ECI call with the decoded claims and no token', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    s.provider.clearCalls()
+    await eciCall(s, access_token, { eci_request_type: 'basic', system_account_id: ACCOUNT })
+    expect(s.provider.calls).toEqual([
+      {
+        endpoint: 'eci',
+        method: 'POST',
+        status: 200,
+        client: CLIENT_ID,
+        claims: expect.objectContaining({
+          iss: CLIENT_ID,
+          aud: RESOURCE,
+          eci_request_type: 'basic',
+          system_account_id: ACCOUNT,
+        }),
+      },
+    ])
+    expect(JSON.stringify(s.provider.calls)).not.toContain(access_token)
+  })
+
+  it("speaks the canonical spelling with dialect 'canonical'", async () => {
+    const s = await setup({ dialect: 'canonical' })
+    const { access_token } = await grant(s)
+    const res = await eciCall(s, access_token, {
+      eci_request_type: 'invoice',
+      system_account_id: ACCOUNT,
+      system_invoice_id: INVOICE,
+    })
+    expect(await res.json()).toEqual(s.provider.fixtures.invoice(ACCOUNT, INVOICE))
+  })
+
+  it("speaks numeric strings, *_total names and date-times with dialect 'deviant', which lenient parsing accepts", async () => {
+    const s = await setup({ dialect: 'deviant' })
+    const { access_token } = await grant(s)
+    const res = await eciCall(s, access_token, {
+      eci_request_type: 'invoice_detail',
+      system_account_id: ACCOUNT,
+      system_invoice_id: INVOICE,
+    })
+    const body = await res.json()
+    expect(typeof body.invoice_total).toBe('string')
+    expect(body).toHaveProperty('credit_allocated_total')
+    expect(body.invoice_date).toMatch(/T00:00:00Z$/)
+    expect(() => parseInvoiceDetail(body)).toThrow()
+    expect(parseInvoiceDetail(body, { validation: 'lenient' })).toEqual(
+      s.provider.fixtures.invoiceDetail(ACCOUNT, INVOICE),
+    )
+  })
+
+  it('signs the response with its JWKS key when the client prefers application/jwt', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const jwt = await requestJwt({
+      key: s.key,
+      accessToken: access_token,
+      claims: { eci_request_type: 'basic', system_account_id: ACCOUNT },
+    })
+    const res = await eci(s.provider, access_token, jwt, { Accept: 'application/jwt, application/json;q=0.5' })
+    expect(res.headers.get('Content-Type')).toBe('application/jwt')
+    const jwks = await (await send(s.provider, `${ISSUER}/jwks`)).json()
+    const { payload, protectedHeader } = await jwtVerify(await res.text(), createLocalJWKSet(jwks), {
+      issuer: ISSUER,
+      audience: CLIENT_ID,
+    })
+    expect(protectedHeader.typ).toBe('eci-response+jwt')
+    expect(payload.system_account_id).toBe(ACCOUNT)
+  })
+
+  it('serves the same data for the same seed across providers', async () => {
+    const s = await setup({ seed: 'abc' })
+    expect(s.provider.fixtures.accounts()).toEqual(createFixtures({ seed: 'abc' }).accounts())
+  })
+})
+
+describe('mock provider ECI endpoint: refusals', () => {
+  const basic = { eci_request_type: 'basic', system_account_id: ACCOUNT }
+
+  it('refuses a replayed jti with 400 invalid_request_jwt', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const jwt = await requestJwt({ key: s.key, accessToken: access_token, claims: basic })
+    expect((await eci(s.provider, access_token, jwt)).status).toBe(200)
+    await expectRefusal(await eci(s.provider, access_token, jwt), 400, 'invalid_request_jwt', /used already/)
+  })
+
+  const now = () => Math.floor(Date.now() / 1000)
+  it.each([
+    ['a wrong aud', { payload: { aud: 'https://api.utility.example/other' } }, /aud/],
+    ['a wrong ath', { payload: { ath: 'x'.repeat(43) } }, /ath/],
+    ['no ath', { payload: { ath: undefined } }, /ath/],
+    ['an expired JWT', { payload: { iat: now() - 120, exp: now() - 60 } }, /expired/],
+    ['a lifetime over 300 s', { payload: { iat: now(), exp: now() + 301 } }, /lifetime/],
+    ['an iat in the future', { payload: { iat: now() + 120, exp: now() + 150 } }, /future/],
+    ['no jti', { payload: { jti: undefined } }, /required claim/],
+    ['a short jti', { payload: { jti: 'abc' } }, /jti/],
+    ['an iss other than the client', { payload: { iss: 'someone-else' } }, /iss/],
+    ['typ JWT', { header: { typ: 'JWT' } }, /typ/],
+    ['an unknown kid', { header: { kid: 'unknown' } }, /kid/],
+  ])('refuses %s with 400 invalid_request_jwt', async (_name, overrides, description) => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    await expectRefusal(await eciCall(s, access_token, basic, overrides), 400, 'invalid_request_jwt', description)
+  })
+
+  it('refuses a JWT signed by a key the client did not register', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const other = await makeKey()
+    const jwt = await requestJwt({ key: { ...other, kid: s.key.kid }, accessToken: access_token, claims: basic })
+    await expectRefusal(await eci(s.provider, access_token, jwt), 400, 'invalid_request_jwt', /signature/)
+  })
+
+  it('refuses a request JWT that expired on the provider clock (clock offset)', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    s.provider.setClockOffset(120)
+    await expectRefusal(await eciCall(s, access_token, basic), 400, 'invalid_request_jwt', /expired/)
+  })
+
+  it('refuses a body that is not a JWS, and a wrong Content-Type, with 400', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    await expectRefusal(await eci(s.provider, access_token, 'not-a-jwt'), 400, 'invalid_request_jwt')
+    const jwt = await requestJwt({ key: s.key, accessToken: access_token, claims: basic })
+    await expectRefusal(
+      await eci(s.provider, access_token, jwt, { 'Content-Type': 'application/json' }),
+      400,
+      'invalid_request',
+    )
+  })
+
+  it.each([
+    ['an unknown request type', { eci_request_type: 'usage', system_account_id: ACCOUNT }],
+    ['an invoice request without system_invoice_id', { eci_request_type: 'invoice', system_account_id: ACCOUNT }],
+    ['a request without system_account_id', { eci_request_type: 'basic' }],
+  ])('refuses %s with 400 invalid_request', async (_name, claims) => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    await expectRefusal(await eciCall(s, access_token, claims), 400, 'invalid_request')
+  })
+
+  it('refuses a request type outside the granted scope with 403 insufficient_scope and WWW-Authenticate', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s, { scope: 'eci:basic' })
+    const res = await eciCall(s, access_token, {
+      eci_request_type: 'invoice_detail',
+      system_account_id: ACCOUNT,
+      system_invoice_id: INVOICE,
+    })
+    expect(res.headers.get('WWW-Authenticate')).toMatch(
+      /^Bearer .*error="insufficient_scope".*scope="eci:invoice_detail"/,
+    )
+    await expectRefusal(res, 403, 'insufficient_scope')
+  })
+
+  it('answers 404 not_found for an account outside the grant, exactly like an unknown one', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const foreign = s.provider.fixtures.owners[1]!.accounts[0]!.systemAccountId
+    const outside = await eciCall(s, access_token, { eci_request_type: 'basic', system_account_id: foreign })
+    const unknown = await eciCall(s, access_token, { eci_request_type: 'basic', system_account_id: 'no-such' })
+    expect(outside.status).toBe(404)
+    expect(await outside.json()).toEqual(await unknown.json())
+  })
+
+  it('answers 404 not_found for an invoice the account does not have', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const res = await eciCall(s, access_token, {
+      eci_request_type: 'invoice',
+      system_account_id: ACCOUNT,
+      system_invoice_id: 'ffffffffff0',
+    })
+    await expectRefusal(res, 404, 'not_found')
+  })
+
+  it.each([
+    ['an expired access token', (s: Awaited<ReturnType<typeof setup>>) => s.provider.expireAccessTokens()],
+    ['a revoked grant', (s: Awaited<ReturnType<typeof setup>>) => s.provider.revokeGrants()],
+    [
+      'an access token past its lifetime on the provider clock',
+      (s: Awaited<ReturnType<typeof setup>>) => s.provider.setClockOffset(3601),
+    ],
+  ])('refuses %s with 401 and WWW-Authenticate: Bearer error="invalid_token"', async (_name, act) => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    act(s)
+    const now = s.provider.now()
+    const res = await eciCall(s, access_token, basic, { payload: { iat: now, exp: now + 60 } })
+    expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer error="invalid_token"/)
+    await expectRefusal(res, 401, 'invalid_token')
+  })
+
+  it('refuses an unknown or missing access token with 401 invalid_token', async () => {
+    const s = await setup()
+    const fake = randomString()
+    await expectRefusal(await eciCall(s, fake, basic), 401, 'invalid_token')
+    const jwt = await requestJwt({ key: s.key, accessToken: fake, claims: basic })
+    const res = await send(s.provider, RESOURCE, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/jwt' },
+      body: jwt,
+    })
+    await expectRefusal(res, 401, 'invalid_token')
+  })
+
+  it('logs the claims of refused requests too', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const jwt = await requestJwt({
+      key: s.key,
+      accessToken: access_token,
+      claims: basic,
+      payload: { aud: 'https://x.example' },
+    })
+    await eci(s.provider, access_token, jwt)
+    expect(s.provider.calls.at(-1)).toMatchObject({
+      endpoint: 'eci',
+      status: 400,
+      client: CLIENT_ID,
+      claims: decodeJwt(jwt),
+    })
+  })
+})
