@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     'schemas/index': 'src/schemas/index.ts',
     'consent/index': 'src/consent/index.ts',
+    'mock/index': 'src/mock/index.ts',
+    'mock/node/index': 'src/mock/node/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,0 +1,9 @@
+/**
+ * `ecis-consumer/mock/node`: the mock ECI Provider on a loopback HTTP server (Node only).
+ * @module
+ */
+export {
+  type MockProviderServer,
+  type MockProviderServerOptions,
+  startMockProviderServer,
+} from './server.js'
