@@ -1,4 +1,5 @@
 import { playwright } from '@vitest/browser-playwright'
+import { msw } from 'msw/vite'
 import { defineConfig } from 'vitest/config'
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -18,6 +19,8 @@ export default defineConfig({
         },
       },
       {
+        // Serves MSW's worker script at /mockServiceWorker.js for setupWorker tests (test/mock).
+        plugins: [msw({ mode: 'worker-only' })],
         // Pre-bundle what tests import so Vite does not reload a test file mid-run.
         optimizeDeps: {
           include: [
@@ -25,6 +28,7 @@ export default defineConfig({
             'ky',
             'openid-client',
             'msw',
+            'msw/browser',
             'fast-check',
             'jose/jwt/sign',
             'jose/jwt/verify',
@@ -36,6 +40,7 @@ export default defineConfig({
             'jose/jwk/thumbprint',
             'jose/base64url',
             'jose/decode/protected_header',
+            'jose/jwk/embedded',
           ],
         },
         test: {
