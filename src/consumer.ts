@@ -201,6 +201,13 @@ export class EciConsumer {
         `The provider does not accept ${key.alg} request JWTs (it accepts ${algs.join(', ')})`,
       )
     }
+    const pkce = metadata.code_challenge_methods_supported
+    if (Array.isArray(pkce) && !pkce.includes('S256')) {
+      throw new EciConfigError(
+        ErrorCode.INVALID_METADATA,
+        'The provider does not support PKCE S256, which ECIS requires',
+      )
+    }
     if (metadata.require_pushed_authorization_requests === true && !metadata.pushed_authorization_request_endpoint) {
       throw new EciConfigError(ErrorCode.INVALID_METADATA, 'The provider requires PAR but advertises no PAR endpoint')
     }
@@ -241,6 +248,7 @@ export class EciConsumer {
       accounts: options.accounts,
       issRequired: metadata.authorization_response_iss_parameter_supported === true,
       ttl: this.#o.options.consentTtl,
+      now: Math.floor(this.#clock.now()),
       allowInsecureRequests: this.#o.options.allowInsecureRequests,
     })
     const rar = Array.isArray(metadata.authorization_details_types_supported)
@@ -273,6 +281,10 @@ export class EciConsumer {
   async completeConsent(callbackUrl: string | URL, transaction: ConsentTransaction): Promise<Grant> {
     if (transaction?.clientId !== undefined && transaction.clientId !== this.#o.clientId) {
       throw new EciConsentError(ErrorCode.TRANSACTION_INVALID, 'The consent transaction belongs to another client')
+    }
+    // A transaction begun at another provider must never send its code and verifier here (mix-up).
+    if (transaction?.issuer !== undefined && transaction.issuer !== this.#config.serverMetadata().issuer) {
+      throw new EciConsentError(ErrorCode.ISSUER_MISMATCH, 'The consent transaction was begun at another provider')
     }
     const { code } = checkConsentCallback(callbackUrl, transaction, { now: this.#clock.now() })
     return this.#exchange(
@@ -353,6 +365,13 @@ export class EciConsumer {
     const g = assertGrant(grant)
     if (g.issuer !== this.#config.serverMetadata().issuer || g.clientId !== this.#o.clientId) {
       throw new EciConfigError(ErrorCode.INVALID_OPTION, 'The grant belongs to another provider or client')
+    }
+    if (g.resource !== this.#resource) {
+      // Never send a token to an endpoint it was not issued for.
+      throw new EciConfigError(
+        ErrorCode.INVALID_OPTION,
+        'The grant was issued for another ECI resource than this consumer uses',
+      )
     }
     if (g.dpopJkt !== undefined && g.dpopJkt !== this.#dpop?.jkt) {
       throw new EciConfigError(

@@ -192,9 +192,14 @@ export class EciValidationError extends EciError {
 /** No HTTP response arrived: network failure, timeout, or the caller aborted. */
 export class EciNetworkError extends EciError {}
 
-/** Replaces every occurrence of each secret in `text` (tokens, JWTs) with `[redacted]`. */
+const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
+
+/**
+ * Replaces every occurrence of each secret in `text` with `[redacted]`, and any JWT-shaped
+ * string too (a provider may echo the request JWT or a token back in its error text).
+ */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text
+  let out = text.replace(JWT_SHAPED, '[redacted]')
   for (const secret of secrets) {
     if (secret && secret.length >= 8) out = out.split(secret).join('[redacted]')
   }

@@ -138,7 +138,7 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
   }
   // Redirect URIs may be loopback http (RFC 8252) or private-use schemes for native apps.
   const redirectUri =
-    options.redirectUri === undefined ? undefined : url(options.redirectUri, 'redirectUri', true, true).href
+    options.redirectUri === undefined ? undefined : url(options.redirectUri, 'redirectUri', insecure, true).href
   const resource = options.resource === undefined ? undefined : url(options.resource, 'resource', insecure).href
   if (options.validation !== undefined && options.validation !== 'strict' && options.validation !== 'lenient') {
     throw bad('`validation` must be "strict" or "lenient"')

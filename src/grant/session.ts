@@ -42,6 +42,8 @@ export class EciSession {
   #grant: Grant
   #refreshing: Promise<Grant> | undefined
   #dead: EciError | undefined
+  /** A rotated grant `onGrant` failed to take; offered again before the next call. */
+  #unsaved: Grant | undefined
   readonly #backend: SessionBackend
   readonly #onGrant: SessionOptions['onGrant']
   readonly #client: EciClient
@@ -119,6 +121,11 @@ export class EciSession {
 
   async #accessToken(): Promise<string> {
     if (this.#dead) throw this.#dead
+    if (this.#unsaved) {
+      const pending = this.#unsaved
+      await this.#onGrant?.(pending)
+      if (this.#unsaved === pending) this.#unsaved = undefined
+    }
     const g = this.#grant
     if (this.#backend.now() < g.expiresAt - refreshMargin(g)) return g.accessToken
     return (await this.#refresh(g)).accessToken
@@ -128,7 +135,13 @@ export class EciSession {
     if (this.#dead) throw this.#dead
     // Another call may already have replaced the refused token.
     if (this.#grant.accessToken !== refused) return this.#grant.accessToken
-    if (!this.#grant.refreshToken) return undefined
+    if (!this.#grant.refreshToken) {
+      this.#dead = new EciConsentError(
+        ErrorCode.INVALID_GRANT,
+        'The provider refused the access token and the grant has no refresh token: the customer must consent again',
+      )
+      throw this.#dead
+    }
     return (await this.#refresh(this.#grant)).accessToken
   }
 
@@ -145,7 +158,9 @@ export class EciSession {
         }
         const next = await this.#backend.refresh(from)
         this.#grant = next
+        this.#unsaved = next
         await this.#onGrant?.(next)
+        if (this.#unsaved === next) this.#unsaved = undefined
         return next
       } catch (error) {
         if (error instanceof EciConsentError) this.#dead = error

@@ -40,7 +40,8 @@ const TEXT_LIMIT = 300
 
 function cleanText(value: unknown, secrets: readonly (string | undefined)[]): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return undefined
-  return redact(value.slice(0, TEXT_LIMIT), secrets)
+  // Redact before truncating, so a secret cut in half cannot leave its prefix behind.
+  return redact(value, secrets).slice(0, TEXT_LIMIT)
 }
 
 /**

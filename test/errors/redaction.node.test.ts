@@ -60,3 +60,29 @@ describe('no secret in any printable form of an error', () => {
     }
   })
 })
+
+describe('provider text is scrubbed before it is cut', () => {
+  it('leaves no prefix of a token that straddles the length limit, and no echoed JWT', async () => {
+    let jwt = ''
+    server.use(
+      http.post(RESOURCE, async ({ request }) => {
+        jwt = await request.text()
+        return HttpResponse.json(
+          { error: 'invalid_request_jwt', error_description: `${'x'.repeat(290)}${ACCESS_TOKEN} and ${jwt}` },
+          { status: 400 },
+        )
+      }),
+    )
+    const { privateJwk } = await makeKeys('ES256')
+    const client = createEciClient({
+      resource: RESOURCE,
+      clientId: CLIENT_ID,
+      signingKey: privateJwk,
+      accessToken: ACCESS_TOKEN,
+      retry: 0,
+    })
+    const error = await client.basic('0018-102').catch((e) => e)
+    expect(error.errorDescription).not.toContain(ACCESS_TOKEN.slice(0, 8))
+    expect(error.message).not.toContain(jwt.slice(0, 40))
+  })
+})

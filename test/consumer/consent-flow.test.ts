@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest'
+import { EciConfigError, EciConsentError, EciConsumer, ErrorCode, type Grant } from '../../src/index.js'
+import { createMockProvider } from '../../src/mock/index.js'
+import { ISSUER, REDIRECT, world } from '../support/consumer.js'
+import { handlerFetch } from '../support/eci-endpoint.js'
+
+const ALL = ['basic', 'invoice', 'invoice_detail'] as const
+
+describe('server consent flow against the mock provider', () => {
+  it('discovers, consents, exchanges the code and reads every account', async () => {
+    const { consumer, authorize, mock } = await world()
+    expect(consumer.resource).toBe('https://api.utility.example/eci/v1')
+    const { url, transaction } = await consumer.beginConsent({ scopes: [...ALL] })
+    const callback = await authorize(url)
+    const grant = await consumer.completeConsent(callback, JSON.parse(JSON.stringify(transaction)))
+
+    expect(grant).toMatchObject({ issuer: ISSUER, clientId: 'acme-solar', tokenType: 'Bearer' })
+    expect(grant.scopes.sort()).toEqual(['eci:basic', 'eci:invoice', 'eci:invoice_detail'])
+    const owner = mock.fixtures.owners[0]
+    expect(grant.accounts.sort()).toEqual(owner.accounts.map((a) => a.systemAccountId).sort())
+    expect(JSON.parse(JSON.stringify(grant))).toEqual(grant)
+
+    const session = consumer.session(JSON.parse(JSON.stringify(grant)) as Grant)
+    for (const account of session.accounts) {
+      const basic = await session.basic(account)
+      expect(basic).toEqual(mock.fixtures.basic(account))
+      const last = basic.system_invoice_ids.at(-1) as string
+      expect(await session.invoice(account, last)).toEqual(mock.fixtures.invoice(account, last))
+      expect(await session.invoiceDetail(account, last)).toEqual(mock.fixtures.invoiceDetail(account, last))
+    }
+  })
+
+  it('uses PAR when the provider offers it, and the URL then carries only client_id and request_uri', async () => {
+    const { consumer, mock } = await world()
+    const { url } = await consumer.beginConsent({ scopes: ['basic'] })
+    expect(mock.calls.some((c) => c.endpoint === 'par')).toBe(true)
+    expect([...new URL(url).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
+  })
+
+  it('asks for named accounts with authorization_details and gets exactly those', async () => {
+    const probe = createMockProvider({ issuer: ISSUER, clients: [] })
+    const owner = probe.fixtures.owners.find((o) => o.accounts.length > 1) ?? probe.fixtures.owners[0]
+    const wanted = [owner.accounts[0].systemAccountId]
+    const { consumer, authorize } = await world({ consent: { owner: owner.ownerId } })
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'], accounts: wanted })
+    const grant = await consumer.completeConsent(await authorize(url), transaction)
+    expect(grant.accounts).toEqual(wanted)
+  })
+
+  it('exchangeCode completes the browser hand-off', async () => {
+    const { consumer, authorize } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const code = new URL(await authorize(url)).searchParams.get('code') as string
+    const grant = await consumer.exchangeCode({ code, codeVerifier: transaction.codeVerifier })
+    expect(grant.accessToken.length).toBeGreaterThan(10)
+  })
+
+  it('turns access_denied into EciConsentError ACCESS_DENIED', async () => {
+    const { consumer, authorize } = await world({ consent: 'deny' })
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const error = await consumer.completeConsent(await authorize(url), transaction).catch((e) => e)
+    expect(error).toBeInstanceOf(EciConsentError)
+    expect(error.code).toBe(ErrorCode.ACCESS_DENIED)
+  })
+
+  it('refuses a forged state', async () => {
+    const { consumer, authorize } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const callback = new URL(await authorize(url))
+    callback.searchParams.set('state', 'forged-state-forged-state-forged')
+    await expect(consumer.completeConsent(callback, transaction)).rejects.toMatchObject({
+      code: ErrorCode.STATE_MISMATCH,
+    })
+  })
+
+  it('refuses a response from another issuer (mix-up)', async () => {
+    const { consumer, authorize } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const callback = new URL(await authorize(url))
+    callback.searchParams.set('iss', 'https://evil.example')
+    await expect(consumer.completeConsent(callback, transaction)).rejects.toMatchObject({
+      code: ErrorCode.ISSUER_MISMATCH,
+    })
+  })
+
+  it('refuses a replayed code with EciConsentError INVALID_GRANT and no secret in the message', async () => {
+    const { consumer, authorize } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const callback = await authorize(url)
+    await consumer.completeConsent(callback, transaction)
+    const error = await consumer.completeConsent(callback, transaction).catch((e) => e)
+    expect(error).toBeInstanceOf(EciConsentError)
+    expect(error.code).toBe(ErrorCode.INVALID_GRANT)
+    const code = new URL(callback).searchParams.get('code') as string
+    for (const text of [error.message, JSON.stringify(error), String(error.stack)]) {
+      expect(text).not.toContain(code)
+      expect(text).not.toContain(transaction.codeVerifier)
+    }
+  })
+
+  it('refuses an expired transaction', async () => {
+    const { consumer, authorize } = await world({}, { consentTtl: 1 })
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const callback = await authorize(url)
+    await expect(
+      consumer.completeConsent(callback, { ...transaction, expiresAt: Math.floor(Date.now() / 1000) - 5 }),
+    ).rejects.toMatchObject({ code: ErrorCode.TRANSACTION_INVALID })
+  })
+})
+
+describe('discovery refuses bad configuration', () => {
+  it('refuses an http:// issuer without allowInsecureRequests', async () => {
+    await expect(
+      EciConsumer.discover({
+        issuer: 'http://auth.utility.example',
+        clientId: 'x',
+        clientAuth: { method: 'none' },
+        signingKey: {} as never,
+      }),
+    ).rejects.toBeInstanceOf(EciConfigError)
+  })
+
+  it('refuses a key the provider does not accept (P-521 → ES512)', async () => {
+    const { generateKeyPair } = await import('jose/key/generate/keypair')
+    const { privateKey } = await generateKeyPair('ES512', { extractable: true })
+    await expect(
+      world({}, { clientAuth: { method: 'private_key_jwt', key: privateKey }, signingKid: 'k' } as never),
+    ).rejects.toMatchObject({
+      code: ErrorCode.INVALID_KEY,
+    })
+  })
+
+  it('refuses metadata that names another issuer', async () => {
+    const mock = createMockProvider({ issuer: 'https://other.example', clients: [] })
+    const fetch = handlerFetch(mock.handlers)
+    const rewrite: typeof fetch = (input, init) =>
+      fetch(String(input).replace('https://auth.utility.example', 'https://other.example'), init)
+    const { makeKeys } = await import('../support/eci-endpoint.js')
+    const keys = await makeKeys()
+    await expect(
+      EciConsumer.discover({
+        issuer: ISSUER,
+        clientId: 'x',
+        signingKey: keys.privateJwk,
+        fetch: rewrite,
+        redirectUri: REDIRECT,
+      }),
+    ).rejects.toMatchObject({ name: 'EciConfigError', code: ErrorCode.INVALID_METADATA })
+  })
+
+  it('reports an unreachable provider as EciNetworkError', async () => {
+    const { makeKeys } = await import('../support/eci-endpoint.js')
+    const keys = await makeKeys()
+    const down: typeof fetch = async () => {
+      throw new TypeError('fetch failed')
+    }
+    await expect(
+      EciConsumer.discover({ issuer: ISSUER, clientId: 'x', signingKey: keys.privateJwk, fetch: down }),
+    ).rejects.toMatchObject({
+      name: 'EciNetworkError',
+    })
+  })
+})
+
+describe('consent hardening', () => {
+  it('refuses a transaction begun at another provider before sending its code anywhere', async () => {
+    const { consumer, authorize, mock } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const callback = await authorize(url)
+    mock.clearCalls()
+    const foreign = { ...transaction, issuer: 'https://other-utility.example' }
+    await expect(consumer.completeConsent(callback, foreign)).rejects.toMatchObject({ code: ErrorCode.ISSUER_MISMATCH })
+    expect(mock.calls.filter((c) => c.endpoint === 'token')).toHaveLength(0)
+  })
+
+  it('refuses a non-loopback http:// redirect URI unless insecure requests are allowed', async () => {
+    await expect(world({}, { redirectUri: 'http://acme.example/cb' })).rejects.toBeInstanceOf(EciConfigError)
+    await expect(world({}, { redirectUri: 'http://127.0.0.1:8080/cb' })).resolves.toBeTruthy()
+  })
+
+  it('refuses to use a grant with another ECI resource', async () => {
+    const { consumer, authorize } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const grant = await consumer.completeConsent(await authorize(url), transaction)
+    expect(() => consumer.session({ ...grant, resource: 'https://evil.example/eci' })).toThrow(EciConfigError)
+  })
+})

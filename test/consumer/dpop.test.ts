@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { EciConsumer, ErrorCode } from '../../src/index.js'
+import { ISSUER, world } from '../support/consumer.js'
+
+async function consented(provider = {}, consumerOptions = {}) {
+  const w = await world(provider, consumerOptions)
+  const { url, transaction } = await w.consumer.beginConsent({ scopes: ['basic', 'invoice'] })
+  const grant = await w.consumer.completeConsent(await w.authorize(url), transaction)
+  return { ...w, grant }
+}
+
+describe('DPoP (RFC 9449)', () => {
+  it('binds tokens to an in-memory key and proves possession on ECI calls', async () => {
+    const { consumer, grant, mock } = await consented({}, { dpop: true })
+    expect(grant.tokenType).toBe('DPoP')
+    expect(grant.dpopJkt).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(mock.grants()[0].dpopJkt).toBe(grant.dpopJkt)
+    const session = consumer.session(grant)
+    expect((await session.basic(grant.accounts[0])).system_account_id).toBe(grant.accounts[0])
+  })
+
+  it('retries with the provider nonce when it demands one (use_dpop_nonce)', async () => {
+    const { consumer, grant, mock } = await consented({ dpopNonce: true }, { dpop: true })
+    const session = consumer.session({ ...grant, issuedAt: 0, expiresAt: 1 })
+    expect((await session.basic(grant.accounts[0])).system_account_id).toBe(grant.accounts[0])
+    expect(mock.calls.filter((c) => c.endpoint === 'eci' && c.status === 200)).toHaveLength(1)
+  })
+
+  it('refuses a DPoP-bound grant on a consumer without the key', async () => {
+    const { grant } = await consented({}, { dpop: true })
+    const other = await world({}, {})
+    expect(() => other.consumer.session(grant)).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_KEY }))
+  })
+
+  it('a persisted key survives a restart: a new consumer holding that key uses the stored grant', async () => {
+    const { generateKeyPair } = await import('jose/key/generate/keypair')
+    const key = (await generateKeyPair('ES256', { extractable: true })) as CryptoKeyPair
+    const first = await consented({}, { dpop: { key } })
+    const stored = JSON.stringify(first.grant)
+    const restarted = await EciConsumer.discover({
+      issuer: ISSUER,
+      clientId: 'acme-solar',
+      clientAuth: { method: 'private_key_jwt', key: first.keys.privateJwk },
+      fetch: first.fetch,
+      dpop: { key },
+    })
+    const session = restarted.session(JSON.parse(stored))
+    expect((await session.basic(first.grant.accounts[0])).system_account_id).toBe(first.grant.accounts[0])
+  })
+})
