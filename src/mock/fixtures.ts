@@ -391,6 +391,7 @@ export function createFixtures(options: FixtureOptions = {}): MockFixtures {
   const specs = options.owners ?? 3
   const list: MockOwnerSpec[] =
     typeof specs === 'number' ? Array.from({ length: Math.max(1, specs) }, () => ({})) : specs
+  if (!Array.isArray(list) || list.length === 0) throw new Error('`owners` must name at least one owner')
   const owners = list.map((spec, i) => generator.owner(i, spec, typeof specs === 'number' && i === 0))
   const ownerIds = new Set<string>()
   for (const o of owners) {

@@ -100,6 +100,7 @@ describe('mock provider metadata and JWKS', () => {
     expect(() =>
       createMockProvider({ issuer: ISSUER, clients: [{ clientId: CLIENT_ID, redirectUris: [REDIRECT] }] }),
     ).toThrow(/private_key_jwt needs `jwks`/)
+    expect(() => createMockProvider({ issuer: ISSUER, clients: [], owners: [] })).toThrow(/at least one owner/)
     expect(() => createMockProvider({ issuer: ISSUER, clients: [], consent: { owner: 'nobody' } })).toThrow(
       /consent.owner/,
     )
