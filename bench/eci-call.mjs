@@ -77,7 +77,7 @@ const median = (xs) => {
 }
 
 async function compare(label, a, b) {
-  for (let i = 0; i < 300; i++) await Promise.all([a(), b()].map((p) => p)) // warm up both
+  for (let i = 0; i < 300; i++) await Promise.all([a(), b()]) // warm up both
   const ta = []
   const tb = []
   for (let i = 0; i < calls; i++) {
@@ -91,7 +91,9 @@ async function compare(label, a, b) {
   }
   const ma = median(ta)
   const mb = median(tb)
-  console.log(`${label}: median ${(ma * 1000).toFixed(0)} µs vs ${(mb * 1000).toFixed(0)} µs → ratio ${(mb / ma).toFixed(2)}`)
+  console.log(
+    `${label}: median ${(ma * 1000).toFixed(0)} µs vs ${(mb * 1000).toFixed(0)} µs → ratio ${(mb / ma).toFixed(2)}`,
+  )
 }
 
 async function throughput(label, fn, inFlight = 50, total = calls * 2) {

@@ -89,6 +89,8 @@ function networkError(cause: unknown, url: string): EciNetworkError {
 
 /** Settles with `promise`, or rejects with the signal's reason once it aborts (even if `promise` ignores it). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Observe `promise` in every case, so its late rejection is never unhandled.
+  promise.catch(() => {})
   return new Promise<T>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason)
     const onAbort = () => reject(signal.reason)
