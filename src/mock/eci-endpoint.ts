@@ -141,20 +141,21 @@ function prefersJwt(request: Request): boolean {
 
 /** `POST {resource}`. */
 export async function handleEci(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
-  const auth = await checkToken(ctx, request)
-  if (!auth.ok) {
-    return auth.response
-  }
-  const { record, token } = auth
-  note.client = record.clientId
-  if (!hasMediaType(request, 'application/jwt')) {
-    return oauthError(400, 'invalid_request', 'Content-Type must be application/jwt')
-  }
+  // Decode first so that every logged call, refused ones included, shows its claims.
   const body = ((await readBody(request)) ?? '').trim()
   try {
     note.claims = decodeJwt(body)
   } catch {
     // Not a JWT: reported below.
+  }
+  const presented = /^(?:Bearer|DPoP) (\S+)$/i.exec(request.headers.get('Authorization') ?? '')?.[1]
+  note.client = presented ? ctx.state.accessTokens.get(presented)?.clientId : undefined
+  const auth = await checkToken(ctx, request)
+  if (!auth.ok) return auth.response
+  const { record, token } = auth
+  note.client = record.clientId
+  if (!hasMediaType(request, 'application/jwt')) {
+    return oauthError(400, 'invalid_request', 'Content-Type must be application/jwt')
   }
   const verified = await checkRequestJwt(ctx, body, record, token)
   if (!verified.ok) return verified.response

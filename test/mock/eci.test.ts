@@ -262,6 +262,21 @@ describe('mock provider ECI endpoint: refusals', () => {
     await expectRefusal(res, 401, 'invalid_token')
   })
 
+  it('logs the claims and client of requests refused for an expired token', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    s.provider.expireAccessTokens()
+    const jwt = await requestJwt({ key: s.key, accessToken: access_token, claims: basic })
+    await eci(s.provider, access_token, jwt)
+    expect(s.provider.calls.at(-1)).toEqual({
+      endpoint: 'eci',
+      method: 'POST',
+      status: 401,
+      client: CLIENT_ID,
+      claims: decodeJwt(jwt),
+    })
+  })
+
   it('logs the claims of refused requests too', async () => {
     const s = await setup()
     const { access_token } = await grant(s)
