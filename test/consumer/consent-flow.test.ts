@@ -185,3 +185,52 @@ describe('consent hardening', () => {
     expect(() => consumer.session({ ...grant, resource: 'https://evil.example/eci' })).toThrow(EciConfigError)
   })
 })
+
+describe('client authentication', () => {
+  it('a public client (none) consents with PKCE alone and still signs its ECI requests', async () => {
+    const { makeKeys } = await import('../support/eci-endpoint.js')
+    const keys = await makeKeys('ES256')
+    const mock = createMockProvider({
+      issuer: ISSUER,
+      resource: 'https://api.utility.example/eci/v1',
+      clients: [
+        { clientId: 'solar-cli', redirectUris: [REDIRECT], jwks: { keys: [keys.publicJwk] }, authMethod: 'none' },
+      ],
+    })
+    const fetch = handlerFetch(mock.handlers)
+    const consumer = await EciConsumer.discover({
+      issuer: ISSUER,
+      clientId: 'solar-cli',
+      clientAuth: { method: 'none' },
+      signingKey: keys.privateJwk,
+      redirectUri: REDIRECT,
+      fetch,
+    })
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const location = (await fetch(url, { redirect: 'manual' })).headers.get('location') as string
+    const grant = await consumer.completeConsent(location, transaction)
+    const basic = await consumer.session(grant).basic(grant.accounts[0])
+    expect(basic.system_account_id).toBe(grant.accounts[0])
+    expect(
+      mock.calls.filter((c) => c.endpoint === 'token').every((c) => c.client === 'solar-cli' && c.status === 200),
+    ).toBe(true)
+  })
+
+  it('a confidential client whose assertion key the provider does not know is refused with EciHttpError invalid_client', async () => {
+    const { makeKeys } = await import('../support/eci-endpoint.js')
+    const stranger = await makeKeys('ES256')
+    const { consumer, authorize, fetch, mock } = await world()
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const other = await EciConsumer.discover({
+      issuer: ISSUER,
+      clientId: 'acme-solar',
+      clientAuth: { method: 'private_key_jwt', key: { ...stranger.privateJwk, kid: 'k-ES256' } },
+      redirectUri: REDIRECT,
+      fetch,
+    })
+    const error = await other.completeConsent(await authorize(url), transaction).catch((e) => e)
+    expect(error.name).toBe('EciHttpError')
+    expect(error.error).toBe('invalid_client')
+    expect(mock.calls.at(-1)).toMatchObject({ endpoint: 'token', status: 401 })
+  })
+})
