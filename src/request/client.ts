@@ -12,7 +12,7 @@ import type { DpopProver } from './dpop.js'
 import { httpErrorFromResponse, requestIdOf } from './http-error.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
 import { type ProviderJwks, ResponseVerifier } from './response-jwt.js'
-import { normalizeRetry, RETRY_STATUS_CODES, type RetryOptions } from './retry.js'
+import { normalizeRetry, type RetryOptions, retryDelay, sleep } from './retry.js'
 import { accessTokenHash, checkExpiresIn, signWithResolvedKey } from './sign.js'
 
 /** What {@link EciClientOptions.onInvalidToken} receives. */
@@ -101,11 +101,6 @@ const WHAT: Record<EciRequestType, string> = {
   invoice_detail: 'ECI invoice_detail request',
 }
 
-interface AttemptContext {
-  sign: () => Promise<string>
-  accessToken: string
-}
-
 function bad(message: string): EciConfigError {
   return new EciConfigError(ErrorCode.INVALID_OPTION, message)
 }
@@ -183,53 +178,21 @@ export function createEciClient(options: EciClientOptions): EciClient {
     return athCache.ath
   }
 
-  // One ky instance, options resolved once. Retries re-sign through `beforeRetry`.
-  const http: KyInstance = ky.create({
-    fetch: fetchImpl,
-    timeout,
-    throwHttpErrors: true,
-    retry: {
-      limit: retry.limit,
-      methods: ['post'],
-      statusCodes: [...RETRY_STATUS_CODES],
-      afterStatusCodes: [429, 503],
-      backoffLimit: retry.backoffLimit,
-      maxRetryAfter: retry.maxRetryAfter,
-      retryOnTimeout: retry.retryOnTimeout,
-      jitter: true,
-    },
-    hooks: {
-      beforeRetry: [
-        async ({ request, options: kyOptions }) => {
-          const ctx = kyOptions.context as unknown as AttemptContext
-          if (!dpop) return new Request(request, { body: await ctx.sign() })
-          const headers = new Headers(request.headers)
-          for (const [k, v] of Object.entries(await authHeaders(ctx.accessToken))) headers.set(k, v)
-          return new Request(request, { body: await ctx.sign(), headers })
-        },
-      ],
-    },
-  })
+  // One ky instance, options resolved once. ky does not retry: every attempt needs a new JWT
+  // (a spent `jti` is refused), and ky's retry would clone each request body for nothing.
+  const http: KyInstance = ky.create({ fetch: fetchImpl, timeout, throwHttpErrors: true, retry: 0 })
 
-  async function attempt(
+  async function send(
     claims: EciRequestClaims,
     accessToken: string,
     signal: AbortSignal | undefined,
+    sign: () => Promise<string>,
   ): Promise<Response> {
-    const [signer, ath] = await Promise.all([signingKeyReady(), athOf(accessToken)])
-    const sign = () =>
-      signWithResolvedKey(signer, { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) })
     const headers = await authHeaders(accessToken)
     headers['content-type'] = 'application/jwt'
     headers.accept = 'application/json, application/jwt'
-    const context: AttemptContext = { sign, accessToken }
     try {
-      return await http.post(resource, {
-        body: await sign(),
-        headers,
-        signal,
-        context: context as unknown as Record<string, unknown>,
-      })
+      return await http.post(resource, { body: await sign(), headers, signal })
     } catch (error) {
       const httpError = error as HTTPError
       if (httpError?.name === 'HTTPError' && httpError.response) {
@@ -244,6 +207,26 @@ export function createEciClient(options: EciClientOptions): EciClient {
         })
       }
       throw toEciError(error, WHAT[claims.eci_request_type])
+    }
+  }
+
+  /** Sends with retries; each attempt is signed anew. */
+  async function attempt(
+    claims: EciRequestClaims,
+    accessToken: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const [signer, ath] = await Promise.all([signingKeyReady(), athOf(accessToken)])
+    const sign = () =>
+      signWithResolvedKey(signer, { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) })
+    for (let retries = 0; ; retries++) {
+      try {
+        return await send(claims, accessToken, signal, sign)
+      } catch (error) {
+        const wait = retryDelay(error, retries, retry)
+        if (wait === undefined || signal?.aborted) throw error
+        await sleep(wait, signal)
+      }
     }
   }
 

@@ -1,10 +1,10 @@
 /**
- * The retry policy of ECI calls: which failures are retried, how often and how long to wait.
- * ky does the waiting (exponential backoff with full jitter, `Retry-After` in seconds or as an
- * HTTP-date); the client re-signs the request JWT before every attempt.
+ * The retry policy of ECI calls: which failures are retried, how often and how long to wait
+ * (exponential backoff with full jitter, or the provider's `Retry-After`). The client signs a
+ * new request JWT for every attempt.
  * @module
  */
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
 
 /** Retry policy of ECI calls. */
 export interface RetryOptions {
@@ -19,7 +19,7 @@ export interface RetryOptions {
    */
   backoffLimit?: number
   /**
-   * Longest `Retry-After` honoured, in milliseconds; a longer one fails the call at once with
+   * Longest `Retry-After` waited for, in milliseconds; a longer one fails the call at once with
    * the provider's `retryAfter` on the error, so that a job scheduler can decide.
    * @default 60_000
    */
@@ -58,4 +58,43 @@ export function normalizeRetry(retry: number | RetryOptions | undefined): Resolv
     }
   }
   return Object.freeze(resolved)
+}
+
+const BASE_DELAY_MS = 300
+
+/**
+ * How long to wait before retry number `retries + 1` after `error`, or `undefined` when the
+ * error is not retried (limit reached, not retryable, or a `Retry-After` beyond `maxRetryAfter`).
+ */
+export function retryDelay(error: unknown, retries: number, policy: ResolvedRetry): number | undefined {
+  if (retries >= policy.limit) return undefined
+  const backoff = () => Math.random() * Math.min(policy.backoffLimit, BASE_DELAY_MS * 2 ** retries)
+  if (error instanceof EciHttpError) {
+    if (error.code !== ErrorCode.HTTP_ERROR || !RETRY_STATUS_CODES.includes(error.status)) return undefined
+    if (error.retryAfter === undefined) return backoff()
+    const wait = error.retryAfter * 1000
+    return wait > policy.maxRetryAfter ? undefined : wait
+  }
+  if (error instanceof EciNetworkError) {
+    if (error.code === ErrorCode.NETWORK) return backoff()
+    if (error.code === ErrorCode.TIMEOUT && policy.retryOnTimeout) return backoff()
+  }
+  return undefined
+}
+
+/** Waits `ms`, or rejects with an ABORTED network error when `signal` aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => new EciNetworkError(ErrorCode.ABORTED, 'The ECI call was aborted', { cause: signal?.reason })
+    if (signal?.aborted) return reject(aborted())
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(aborted())
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

@@ -242,6 +242,34 @@ describe('ECI call: retries', () => {
     expect(seen).toHaveLength(2)
   })
 
+  it('fails at once, with retryAfter on the error, when Retry-After exceeds maxRetryAfter', async () => {
+    const { client, seen } = setup(() => json({ error: 'slow_down' }, 429, { 'retry-after': '120' }), {
+      retry: { limit: 2, maxRetryAfter: 5_000 },
+    })
+    const error = await client.basic('a').catch((e) => e)
+    expect(error).toMatchObject({ status: 429, retryAfter: 120 })
+    expect(seen).toHaveLength(1)
+  })
+
+  it('stops waiting for a retry when the caller aborts', async () => {
+    const { client, seen } = setup(() => json({ error: 'slow_down' }, 503, { 'retry-after': '30' }))
+    const controller = new AbortController()
+    const pending = client.basic('a', { signal: controller.signal })
+    setTimeout(() => controller.abort(), 50)
+    await expect(pending).rejects.toMatchObject({ name: 'EciNetworkError', code: ErrorCode.ABORTED })
+    expect(seen).toHaveLength(1)
+  })
+
+  it('retries a timed-out attempt with a new JWT', async () => {
+    const { client, seen } = setup((_s, n) => (n === 1 ? new Promise<Response>(() => {}) : undefined), {
+      timeout: 50,
+      retry: { limit: 1, backoffLimit: 5 },
+    })
+    await client.basic('a')
+    expect(seen).toHaveLength(2)
+    expect(seen[0].claims.jti).not.toBe(seen[1].claims.jti)
+  })
+
   it('retries a network failure, then reports EciNetworkError when it persists', async () => {
     let calls = 0
     const failing = handlerFetch([http.post(RESOURCE, () => HttpResponse.error())])
