@@ -39,6 +39,7 @@ export default defineConfig({
             'jose/key/generate/keypair',
             'jose/jwk/thumbprint',
             'jose/base64url',
+            'jose/errors',
             'jose/decode/protected_header',
             'jose/jwk/embedded',
           ],

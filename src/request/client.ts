@@ -74,6 +74,8 @@ export interface EciClientOptions {
 export interface CallOptions {
   /** Aborts the call (and its retries). */
   signal?: AbortSignal | undefined
+  /** Per-attempt timeout for this call, ms. @default the client's `timeout` */
+  timeout?: number | undefined
 }
 
 /** Raw result of {@link EciClient.request}: the unvalidated body and response metadata. */
@@ -185,14 +187,18 @@ export function createEciClient(options: EciClientOptions): EciClient {
   async function send(
     claims: EciRequestClaims,
     accessToken: string,
-    signal: AbortSignal | undefined,
+    call: CallOptions,
     sign: () => Promise<string>,
   ): Promise<Response> {
+    const signal = call.signal
     const headers = await authHeaders(accessToken)
     headers['content-type'] = 'application/jwt'
     headers.accept = 'application/json, application/jwt'
     try {
-      return await http.post(resource, { body: await sign(), headers, signal })
+      const body = await sign()
+      return await (call.timeout === undefined
+        ? http.post(resource, { body, headers, signal })
+        : http.post(resource, { body, headers, signal, timeout: call.timeout }))
     } catch (error) {
       const httpError = error as HTTPError
       if (httpError?.name === 'HTTPError' && httpError.response) {
@@ -211,17 +217,14 @@ export function createEciClient(options: EciClientOptions): EciClient {
   }
 
   /** Sends with retries; each attempt is signed anew. */
-  async function attempt(
-    claims: EciRequestClaims,
-    accessToken: string,
-    signal: AbortSignal | undefined,
-  ): Promise<Response> {
+  async function attempt(claims: EciRequestClaims, accessToken: string, call: CallOptions): Promise<Response> {
+    const signal = call.signal
     const [signer, ath] = await Promise.all([signingKeyReady(), athOf(accessToken)])
     const sign = () =>
       signWithResolvedKey(signer, { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) })
     for (let retries = 0; ; retries++) {
       try {
-        return await send(claims, accessToken, signal, sign)
+        return await send(claims, accessToken, call, sign)
       } catch (error) {
         const wait = retryDelay(error, retries, retry)
         if (wait === undefined || signal?.aborted) throw error
@@ -268,13 +271,16 @@ export function createEciClient(options: EciClientOptions): EciClient {
 
   async function request(rawClaims: EciRequestClaims, callOptions: CallOptions = {}): Promise<RawEciResponse> {
     const claims = checkRequestClaims(rawClaims)
-    const signal = callOptions?.signal
+    const call = callOptions ?? {}
+    if (call.timeout !== undefined && !(Number.isFinite(call.timeout) && call.timeout > 0)) {
+      throw bad('`timeout` must be a positive number of milliseconds')
+    }
     let accessToken = await currentToken()
     let refreshed = false
     let nonceRetried = false
     for (;;) {
       try {
-        const response = await attempt(claims, accessToken, signal)
+        const response = await attempt(claims, accessToken, call)
         const body = await readBody(response, claims)
         return { body, status: response.status, requestId: requestIdOf(response.headers) }
       } catch (error) {

@@ -295,6 +295,14 @@ describe('ECI call: retries', () => {
     await expect(client.basic('a')).rejects.toMatchObject({ name: 'EciNetworkError', code: ErrorCode.TIMEOUT })
   })
 
+  it('takes a per-call timeout over the client default', async () => {
+    const { client } = setup(() => new Promise<Response>(() => {}), { timeout: 10_000, retry: 0 })
+    const started = Date.now()
+    await expect(client.basic('a', { timeout: 40 })).rejects.toMatchObject({ code: ErrorCode.TIMEOUT })
+    expect(Date.now() - started).toBeLessThan(5_000)
+    await expect(client.basic('a', { timeout: -1 })).rejects.toBeInstanceOf(EciConfigError)
+  })
+
   it('stops at once when the caller aborts', async () => {
     const { client } = setup(() => new Promise<Response>(() => {}))
     const controller = new AbortController()

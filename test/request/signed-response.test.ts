@@ -1,0 +1,103 @@
+import { SignJWT } from 'jose/jwt/sign'
+import { HttpResponse, http } from 'msw'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createEciClient, EciHttpError, ErrorCode } from '../../src/index.js'
+import {
+  ACCESS_TOKEN,
+  CLIENT_ID,
+  eciEndpoint,
+  handlerFetch,
+  invoiceBody,
+  makeKeys,
+  RESOURCE,
+} from '../support/eci-endpoint.js'
+
+const ISSUER = 'https://auth.utility.example'
+const JWKS_URI = `${ISSUER}/jwks`
+let consumerKeys: Awaited<ReturnType<typeof makeKeys>>
+let providerKeys: Awaited<ReturnType<typeof makeKeys>>
+beforeAll(async () => {
+  consumerKeys = await makeKeys('ES256')
+  providerKeys = await makeKeys('EdDSA')
+})
+
+async function signedBody(payload: Record<string, unknown>, key = providerKeys, audience = CLIENT_ID) {
+  const jwt = await new SignJWT(payload)
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.publicJwk.kid, typ: 'eci-response+jwt' })
+    .setIssuer(ISSUER)
+    .setAudience(audience)
+    .setIssuedAt()
+    .sign(key.privateKey)
+  return new HttpResponse(jwt, { headers: { 'content-type': 'application/jwt' } })
+}
+
+function setup(respond: () => Promise<Response>, jwks: () => unknown = () => ({ keys: [providerKeys.publicJwk] })) {
+  let jwksFetches = 0
+  const endpoint = eciEndpoint(consumerKeys.publicJwk, respond)
+  const jwksHandler = http.get(JWKS_URI, () => {
+    jwksFetches++
+    return HttpResponse.json(jwks() as Record<string, unknown>)
+  })
+  const client = createEciClient({
+    resource: RESOURCE,
+    clientId: CLIENT_ID,
+    signingKey: consumerKeys.privateJwk,
+    accessToken: ACCESS_TOKEN,
+    fetch: handlerFetch([endpoint.handler, jwksHandler]),
+    providerJwks: JWKS_URI,
+    providerIssuer: ISSUER,
+    retry: 0,
+  })
+  return { client, jwksFetches: () => jwksFetches }
+}
+
+describe('signed (application/jwt) responses', () => {
+  it('verifies the signature against the provider JWKS and validates the payload', async () => {
+    const { client, jwksFetches } = setup(() => signedBody(invoiceBody('0018-102', 'inv-1')))
+    const invoice = await client.invoice('0018-102', 'inv-1')
+    expect(invoice.service_period_end).toBe('2026-10-31')
+    expect(Object.keys(invoice)).not.toContain('iss')
+    await client.invoice('0018-102', 'inv-1')
+    expect(jwksFetches()).toBe(1)
+  })
+
+  it('refuses a response signed by another key', async () => {
+    const stranger = await makeKeys('EdDSA')
+    const { client } = setup(() => signedBody(invoiceBody('0018-102', 'inv-1'), stranger))
+    const error = await client.invoice('0018-102', 'inv-1').catch((e) => e)
+    expect(error).toBeInstanceOf(EciHttpError)
+    expect(error.code).toBe(ErrorCode.INVALID_RESPONSE)
+  })
+
+  it('refetches the JWKS once when the provider rotated its key', async () => {
+    const rotated = await makeKeys('EdDSA')
+    const next = { ...rotated, publicJwk: { ...rotated.publicJwk, kid: 'rotated' } }
+    let keys = [providerKeys.publicJwk]
+    const { client, jwksFetches } = setup(
+      () => signedBody(invoiceBody('0018-102', 'inv-1'), next),
+      () => ({ keys }),
+    )
+    await client.invoice('0018-102', 'inv-1').catch(() => {})
+    keys = [next.publicJwk]
+    const invoice = await client.invoice('0018-102', 'inv-1')
+    expect(invoice.system_invoice_id).toBe('inv-1')
+    expect(jwksFetches()).toBeGreaterThanOrEqual(2)
+  })
+
+  it('refuses a signed response addressed to another client', async () => {
+    const { client } = setup(() => signedBody(invoiceBody('0018-102', 'inv-1'), providerKeys, 'someone-else'))
+    await expect(client.invoice('0018-102', 'inv-1')).rejects.toMatchObject({ code: ErrorCode.INVALID_RESPONSE })
+  })
+
+  it('refuses a signed response when no provider JWKS is configured', async () => {
+    const endpoint = eciEndpoint(consumerKeys.publicJwk, () => signedBody(invoiceBody('0018-102', 'inv-1')))
+    const client = createEciClient({
+      resource: RESOURCE,
+      clientId: CLIENT_ID,
+      signingKey: consumerKeys.privateJwk,
+      accessToken: ACCESS_TOKEN,
+      fetch: handlerFetch([endpoint.handler]),
+    })
+    await expect(client.invoice('0018-102', 'inv-1')).rejects.toMatchObject({ code: ErrorCode.INVALID_RESPONSE })
+  })
+})
