@@ -25,6 +25,8 @@ export interface BeginConsentOptions {
   scopes: ConsentScope[]
   /** The `system_account_id`s to ask for (RFC 9396 authorization details); omit to let the customer choose. */
   accounts?: string[]
+  /** Your own unguessable `state` (≥ 22 base64url characters). @default 256 random bits */
+  state?: string
   /** Extra authorization request parameters (e.g. `prompt`, `ui_locales`); protocol parameters cannot be overridden. */
   extraParams?: Record<string, string>
 }
@@ -246,6 +248,7 @@ export class EciConsumer {
       scopeNames: this.#o.options.scopeNames,
       resource: this.#resource,
       accounts: options.accounts,
+      state: options.state,
       issRequired: metadata.authorization_response_iss_parameter_supported === true,
       ttl: this.#o.options.consentTtl,
       now: Math.floor(this.#clock.now()),

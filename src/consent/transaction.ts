@@ -73,6 +73,12 @@ export interface CreateConsentTransactionInput {
   /** The current time in epoch seconds (tests). @default now */
   now?: number
   /**
+   * A `state` of the caller's own (e.g. one that also keys its session store). It must be
+   * unguessable: at least 22 base64url characters (128 bits).
+   * @default 256 random bits
+   */
+  state?: string
+  /**
    * Allow an `http:` issuer (local test providers only).
    * @default false
    */
@@ -168,6 +174,9 @@ export async function createConsentTransaction(
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'ttl must be a positive number of seconds')
   }
   const now = epochSeconds(input.now, 'now')
+  if (input.state !== undefined && (typeof input.state !== 'string' || !STATE.test(input.state))) {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'state must be at least 22 base64url characters (128 bits)')
+  }
 
   const codeVerifier = randomToken()
   const transaction: ConsentTransaction = {
@@ -175,7 +184,7 @@ export async function createConsentTransaction(
     issuer,
     clientId: input.clientId,
     redirectUri: input.redirectUri,
-    state: randomToken(),
+    state: input.state ?? randomToken(),
     codeVerifier,
     scopes,
     issRequired: input.issRequired,

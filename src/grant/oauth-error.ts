@@ -69,6 +69,14 @@ export function fromOAuthError(
   }
   if (e.name === 'TypeError' && /fetch|network/i.test(e.message ?? '')) return toEciError(raw, `The ${operation}`)
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return toEciError(raw, `The ${operation}`)
+  const response = e.response ?? (typeof Response !== 'undefined' && e.cause instanceof Response ? e.cause : undefined)
+  if (response && response.status >= 400) {
+    return new EciHttpError(ErrorCode.HTTP_ERROR, `The ${operation} failed: HTTP ${response.status}`, {
+      status: response.status,
+      requestId: response.headers.get('x-request-id') ?? undefined,
+      cause: safe,
+    })
+  }
   if (typeof e.code === 'string' && (e.code.startsWith('OAUTH_') || e.code.startsWith('ERR_'))) {
     // Protocol checks that failed on the provider's side: bad metadata, bad token response, …
     if (e.code === 'OAUTH_HTTP_REQUEST_FORBIDDEN' || e.code === 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN') {

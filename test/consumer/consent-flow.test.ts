@@ -234,3 +234,74 @@ describe('client authentication', () => {
     expect(mock.calls.at(-1)).toMatchObject({ endpoint: 'token', status: 401 })
   })
 })
+
+describe('beginConsent options', () => {
+  it('uses a caller-chosen state and refuses a guessable one', async () => {
+    const { consumer, authorize } = await world()
+    const state = 'app-session-7f3c9a1b2d4e6f8091a2b3c4'
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'], state })
+    expect(transaction.state).toBe(state)
+    expect(new URL(await authorize(url)).searchParams.get('state')).toBe(state)
+    await expect(consumer.beginConsent({ scopes: ['basic'], state: 'short' })).rejects.toBeInstanceOf(EciConfigError)
+  })
+
+  it('adds extraParams but never lets them override protocol parameters', async () => {
+    const { consumer } = await world({}, {})
+    await expect(
+      consumer.beginConsent({ scopes: ['basic'], extraParams: { code_challenge_method: 'plain' } }),
+    ).rejects.toBeInstanceOf(EciConfigError)
+    await expect(consumer.beginConsent({ scopes: ['basic'], extraParams: { ui_locales: 'en' } })).resolves.toBeTruthy()
+  })
+})
+
+describe('client_secret_basic (non-conformant providers)', () => {
+  it('sends the client secret in an RFC 6749 Basic header', async () => {
+    const { makeKeys } = await import('../support/eci-endpoint.js')
+    const keys = await makeKeys('ES256')
+    const seen: string[] = []
+    const mock = createMockProvider({
+      issuer: ISSUER,
+      resource: 'https://api.utility.example/eci/v1',
+      clients: [
+        { clientId: 'acme-solar', redirectUris: [REDIRECT], jwks: { keys: [keys.publicJwk] }, authMethod: 'none' },
+      ],
+    })
+    const inner = handlerFetch(mock.handlers)
+    // The mock speaks only private_key_jwt and none: check the Basic header here, then pass the
+    // request on as the public client it is registered as.
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const request = new Request(input, init)
+      if (request.url.endsWith('/token') || request.url.endsWith('/par')) {
+        seen.push(request.headers.get('authorization') ?? '')
+        const body = new URLSearchParams(await request.text())
+        body.set('client_id', 'acme-solar')
+        return inner(request.url, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      }
+      return inner(request)
+    }
+    const consumer = await EciConsumer.discover({
+      issuer: ISSUER,
+      clientId: 'acme-solar',
+      clientAuth: { method: 'client_secret_basic', secret: 's3cret:with/odd chars' },
+      signingKey: keys.privateJwk,
+      redirectUri: REDIRECT,
+      fetch,
+    })
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    const location = (await fetch(url, { redirect: 'manual' })).headers.get('location') as string
+    const grant = await consumer.completeConsent(location, transaction)
+    expect(grant.accounts.length).toBeGreaterThan(0)
+    // RFC 6749 §2.3.1: both parts form-urlencoded, then joined with ':' and base64-encoded.
+    expect(seen).toHaveLength(2) // PAR, then the code exchange
+    for (const header of seen) {
+      const [id, secret] = atob(header.replace(/^Basic /, ''))
+        .split(':')
+        .map((part) => decodeURIComponent(part.replace(/\+/g, ' ')))
+      expect({ id, secret }).toEqual({ id: 'acme-solar', secret: 's3cret:with/odd chars' })
+    }
+  })
+})

@@ -197,3 +197,26 @@ describe('session robustness', () => {
     })
   })
 })
+
+describe('revocation', () => {
+  it('tolerates a provider that cannot revoke (JWT) access tokens once the refresh token is revoked', async () => {
+    let revocations = 0
+    const w = await world({}, {}, (f) => async (input, init) => {
+      if (String(input).endsWith('/revoke') && ++revocations === 2) {
+        return Response.json({ error: 'unsupported_token_type' }, { status: 400 })
+      }
+      return f(input, init)
+    })
+    const { url, transaction } = await w.consumer.beginConsent({ scopes: ['basic'] })
+    const grant = await w.consumer.completeConsent(await w.authorize(url), transaction)
+    await w.consumer.session(grant).revoke()
+    expect(revocations).toBe(2)
+    expect(w.mock.grants().every((g) => g.revoked)).toBe(true)
+  })
+
+  it('reports other revocation failures', async () => {
+    const { consumer, grant, mock } = await consented()
+    mock.fault({ endpoint: 'revocation', status: 503, times: 5 })
+    await expect(consumer.session(grant).revoke()).rejects.toMatchObject({ name: 'EciHttpError', status: 503 })
+  })
+})
