@@ -148,6 +148,39 @@ describe('discovery refuses bad configuration', () => {
     ).rejects.toMatchObject({ name: 'EciConfigError', code: ErrorCode.INVALID_METADATA })
   })
 
+  it('refuses a provider without eci_resource when no resource option is given', async () => {
+    const strip =
+      (f: typeof fetch): typeof fetch =>
+      async (input, init) => {
+        const res = await f(input, init)
+        if (!String(input).includes('/.well-known/')) return res
+        const { eci_resource: _, ...metadata } = await res.json()
+        return Response.json(metadata)
+      }
+    await expect(world({}, {}, strip)).rejects.toMatchObject({
+      name: 'EciConfigError',
+      code: ErrorCode.INVALID_METADATA,
+    })
+    await expect(world({}, { resource: 'https://api.utility.example/eci/v1' }, strip)).resolves.toBeTruthy()
+  })
+
+  it('refuses a key that cannot sign before any request', async () => {
+    const { makeKeys } = await import('../support/eci-endpoint.js')
+    const keys = await makeKeys()
+    let requests = 0
+    const error = await EciConsumer.discover({
+      issuer: ISSUER,
+      clientId: 'x',
+      signingKey: keys.publicJwk,
+      fetch: async () => {
+        requests++
+        return new Response(null, { status: 500 })
+      },
+    }).catch((e) => e)
+    expect(error).toMatchObject({ name: 'EciConfigError', code: ErrorCode.INVALID_KEY })
+    expect(requests).toBe(0)
+  })
+
   it('reports an unreachable provider as EciNetworkError', async () => {
     const { makeKeys } = await import('../support/eci-endpoint.js')
     const keys = await makeKeys()
