@@ -15,7 +15,9 @@ export default defineConfig([
     sourcemap: true,
     target: 'es2023',
     platform: 'neutral',
-    splitting: false,
+    // One shared chunk per module across entries, so an error class is the same class whichever
+    // entry threw it (instanceof holds across ecis-consumer, /consent, /schemas and /mock).
+    splitting: true,
     treeshake: true,
   },
   {

@@ -14,7 +14,7 @@ import { ProviderClock } from './grant/clock.js'
 import { assertGrant, type Grant, grantFromTokenResponse, type TokenResponseLike } from './grant/grant.js'
 import { fromOAuthError } from './grant/oauth-error.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
-import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
+import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions, url } from './options.js'
 import { createEciClient, type EciClient } from './request/client.js'
 import { createDpopProver, type DpopProver } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
@@ -80,6 +80,8 @@ async function discoverConfiguration(
   const base = {
     [oidc.customFetch]: (url: string, init: oidc.CustomFetchOptions) => fetchImpl(url, init as RequestInit),
     execute: o.options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [],
+    // Seconds; applies to discovery and, through the Configuration, to every OAuth request.
+    timeout: Math.ceil((o.options.timeout ?? 30_000) / 1000),
   }
   try {
     return await oidc.discovery(o.issuer, o.clientId, undefined, auth, { ...base, algorithm: 'oauth2' })
@@ -183,14 +185,31 @@ export class EciConsumer {
     }
     const config = await discoverConfiguration(o, auth, fetchImpl)
     const metadata = config.serverMetadata() as unknown as EciProviderMetadata
-    const resource = o.resource ?? (typeof metadata.eci_resource === 'string' ? metadata.eci_resource : undefined)
+    const advertised = typeof metadata.eci_resource === 'string' ? metadata.eci_resource : undefined
+    if (o.resource && advertised && o.resource !== advertised) {
+      // A token must never be sent to an endpoint the provider does not name (docs/protocol.md §2.3).
+      throw new EciConfigError(
+        ErrorCode.INVALID_METADATA,
+        `The resource option (${o.resource}) differs from the provider's eci_resource (${advertised})`,
+      )
+    }
+    const resource = o.resource ?? advertised
     if (!resource) {
       throw new EciConfigError(
         ErrorCode.INVALID_METADATA,
         'No ECI resource: the provider metadata has no eci_resource and the `resource` option is not set',
       )
     }
-    if (new URL(resource).protocol !== 'https:' && !o.options.allowInsecureRequests) {
+    let resourceUrl: URL
+    try {
+      resourceUrl = new URL(resource)
+    } catch {
+      throw new EciConfigError(
+        ErrorCode.INVALID_METADATA,
+        'The provider metadata has an eci_resource that is not a URL',
+      )
+    }
+    if (resourceUrl.protocol !== 'https:' && !o.options.allowInsecureRequests) {
       throw new EciConfigError(
         ErrorCode.INVALID_METADATA,
         'The eci_resource is not https://; pass allowInsecureRequests for a local provider',
@@ -313,7 +332,10 @@ export class EciConsumer {
     ) {
       throw new EciConfigError(ErrorCode.INVALID_OPTION, 'exchangeCode needs { code, codeVerifier }')
     }
-    const redirectUri = input.redirectUri ?? this.#o.redirectUri
+    const redirectUri =
+      input.redirectUri === undefined
+        ? this.#o.redirectUri
+        : url(input.redirectUri, 'redirectUri', this.#o.options.allowInsecureRequests === true, true).href
     if (!redirectUri) throw new EciConfigError(ErrorCode.INVALID_OPTION, 'exchangeCode needs a redirect URI')
     return this.#exchange(input.code, input.codeVerifier, redirectUri, input.scopes ?? [], undefined)
   }
@@ -390,7 +412,7 @@ export class EciConsumer {
         now: () => Date.now() / 1000,
         refresh: (from) => this.#refreshGrant(from),
         revoke: (from) => this.#revokeGrant(from),
-        client: (accessToken, onInvalidToken) => this.#client(accessToken, onInvalidToken),
+        client: (accessToken, onInvalidToken) => this.#client(accessToken, onInvalidToken, g.tokenType === 'DPoP'),
       },
       options,
     )
@@ -399,6 +421,7 @@ export class EciConsumer {
   #client(
     accessToken: () => Promise<string>,
     onInvalidToken: (refused: string) => Promise<string | undefined>,
+    dpopBound: boolean,
   ): EciClient {
     const o = this.#o.options
     return createEciClient({
@@ -418,7 +441,7 @@ export class EciConsumer {
       providerJwks: this.#config.serverMetadata().jwks_uri,
       providerIssuer: this.#config.serverMetadata().issuer,
       clock: this.#clock.now,
-      dpop: this.#dpop,
+      dpop: dpopBound ? this.#dpop : undefined,
     })
   }
 

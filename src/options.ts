@@ -83,7 +83,8 @@ function bad(message: string): EciConfigError {
   return new EciConfigError(ErrorCode.INVALID_OPTION, message)
 }
 
-function url(value: unknown, name: string, allowInsecure: boolean, loopbackHttpOk = false): URL {
+/** Parses and checks a URL option. @internal */
+export function url(value: unknown, name: string, allowInsecure: boolean, loopbackHttpOk = false): URL {
   let parsed: URL
   try {
     parsed = new URL(String(value))
@@ -95,10 +96,25 @@ function url(value: unknown, name: string, allowInsecure: boolean, loopbackHttpO
   if (parsed.protocol === 'http:' && !allowInsecure && !(loopbackHttpOk && loopback)) {
     throw bad(`\`${name}\` uses http://; pass allowInsecureRequests: true for a local test provider`)
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:' && !loopbackHttpOk) {
-    throw bad(`\`${name}\` must be an https:// URL`)
+  const privateUse = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(parsed.protocol) // RFC 8252 §7.1: reverse DNS
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:' && !(loopbackHttpOk && privateUse)) {
+    throw bad(
+      `\`${name}\` must be an https:// URL${loopbackHttpOk ? ', loopback http:// or a reverse-DNS app scheme' : ''}`,
+    )
   }
+  if (parsed.hash) throw bad(`\`${name}\` must not have a fragment`)
   return parsed
+}
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
+/** Checks a millisecond timeout option. @internal */
+export function checkTimeout(value: unknown, name = 'timeout'): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw bad(`\`${name}\` must be a positive number of milliseconds (at most ${MAX_TIMEOUT_MS})`)
+  }
+  return value
 }
 
 /** Checks every option once; throws {@link EciConfigError} with a clear message. @internal */
@@ -146,6 +162,18 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
   if (options.onDeviation !== undefined && typeof options.onDeviation !== 'function')
     throw bad('`onDeviation` must be a function')
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw bad('`fetch` must be a function')
+  checkTimeout(options.timeout)
+  const dpop = options.dpop
+  if (
+    dpop !== undefined &&
+    typeof dpop !== 'boolean' &&
+    !(dpop !== null && typeof dpop === 'object' && dpop.key !== null && typeof dpop.key === 'object')
+  ) {
+    throw bad('`dpop` must be true, false or { key } with a private JWK or CryptoKeyPair')
+  }
+  if (options.consentTtl !== undefined && !(Number.isFinite(options.consentTtl) && options.consentTtl > 0)) {
+    throw bad('`consentTtl` must be a positive number of seconds')
+  }
   return Object.freeze({
     issuer,
     clientId: options.clientId,

@@ -96,7 +96,8 @@ export function grantFromTokenResponse(
   }
   const refreshToken = response.refresh_token ?? previous?.refreshToken
   if (refreshToken) grant.refreshToken = refreshToken
-  if (base.dpopJkt) grant.dpopJkt = base.dpopJkt
+  // Only a DPoP-bound token records the key: a provider may ignore DPoP and issue a Bearer token.
+  if (base.dpopJkt && grant.tokenType === 'DPoP') grant.dpopJkt = base.dpopJkt
   return grant
 }
 
@@ -114,8 +115,12 @@ export function assertGrant(value: unknown): Grant {
     typeof g.tokenType === 'string' &&
     Number.isFinite(g.expiresAt) &&
     Array.isArray(g.scopes) &&
+    g.scopes.every((x) => typeof x === 'string') &&
     Array.isArray(g.accounts) &&
-    (g.refreshToken === undefined || typeof g.refreshToken === 'string')
+    g.accounts.every((x) => typeof x === 'string') &&
+    (g.refreshToken === undefined || typeof g.refreshToken === 'string') &&
+    (g.issuedAt === undefined || Number.isFinite(g.issuedAt)) &&
+    (g.dpopJkt === undefined || typeof g.dpopJkt === 'string')
   if (!ok)
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'Not a Grant: expected the object completeConsent returned')
   return g

@@ -4,7 +4,7 @@
  * concurrent calls, and hands every rotated grant to `onGrant`.
  * @module
  */
-import { EciConfigError, EciConsentError, type EciError, ErrorCode } from '../errors.js'
+import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
 import type { CallOptions, EciClient } from '../request/client.js'
 import { isCalendarDate } from '../schemas/fields.js'
 import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
@@ -121,11 +121,7 @@ export class EciSession {
 
   async #accessToken(): Promise<string> {
     if (this.#dead) throw this.#dead
-    if (this.#unsaved) {
-      const pending = this.#unsaved
-      await this.#onGrant?.(pending)
-      if (this.#unsaved === pending) this.#unsaved = undefined
-    }
+    if (this.#unsaved) await this.#save(this.#unsaved)
     const g = this.#grant
     if (this.#backend.now() < g.expiresAt - refreshMargin(g)) return g.accessToken
     return (await this.#refresh(g)).accessToken
@@ -145,6 +141,24 @@ export class EciSession {
     return (await this.#refresh(this.#grant)).accessToken
   }
 
+  /**
+   * Hands a rotated grant to `onGrant`. When that fails the grant stays pending and is offered
+   * again before the next call: the old refresh token no longer works, so losing it would lose
+   * the customer's consent.
+   */
+  async #save(grant: Grant): Promise<void> {
+    try {
+      await this.#onGrant?.(grant)
+    } catch (cause) {
+      throw new EciError(
+        ErrorCode.INTERNAL,
+        'onGrant failed to save the rotated grant; it is offered again before the next call (session.grant holds it)',
+        { cause },
+      )
+    }
+    if (this.#unsaved === grant) this.#unsaved = undefined
+  }
+
   /** Single flight: every caller during a refresh awaits the same token request. */
   #refresh(from: Grant): Promise<Grant> {
     if (this.#grant !== from) return Promise.resolve(this.#grant)
@@ -159,8 +173,7 @@ export class EciSession {
         const next = await this.#backend.refresh(from)
         this.#grant = next
         this.#unsaved = next
-        await this.#onGrant?.(next)
-        if (this.#unsaved === next) this.#unsaved = undefined
+        await this.#save(next)
         return next
       } catch (error) {
         if (error instanceof EciConsentError) this.#dead = error

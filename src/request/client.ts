@@ -11,6 +11,7 @@ import { checkRequestClaims, type EciRequestClaims, type EciRequestType } from '
 import type { DpopProver } from './dpop.js'
 import { httpErrorFromResponse, requestIdOf } from './http-error.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
+import { readBodyText } from './read-body.js'
 import { type ProviderJwks, ResponseVerifier } from './response-jwt.js'
 import { normalizeRetry, type RetryOptions, retryDelay, sleep } from './retry.js'
 import { accessTokenHash, checkExpiresIn, signWithResolvedKey } from './sign.js'
@@ -107,6 +108,10 @@ function bad(message: string): EciConfigError {
   return new EciConfigError(ErrorCode.INVALID_OPTION, message)
 }
 
+/** setTimeout's range: larger values fire at once. */
+const validTimeout = (ms: unknown): ms is number =>
+  typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && ms <= 2 ** 31 - 1
+
 function checkUrl(value: unknown, name: string): string {
   if (typeof value !== 'string' && !(value instanceof URL)) throw bad(`\`${name}\` must be a URL`)
   try {
@@ -143,7 +148,7 @@ export function createEciClient(options: EciClientOptions): EciClient {
     throw bad('`accessToken` must be a non-empty string or a function returning one')
   }
   const timeout = options.timeout ?? 30_000
-  if (!Number.isFinite(timeout) || timeout <= 0) throw bad('`timeout` must be a positive number of milliseconds')
+  if (!validTimeout(timeout)) throw bad('`timeout` must be a positive number of milliseconds (at most 2^31 − 1)')
   const expiresIn = checkExpiresIn(options.requestJwtExpiresIn)
   const retry = normalizeRetry(options.retry)
   const parseOptions: ParseOptions = { validation: options.validation, onDeviation: options.onDeviation }
@@ -159,7 +164,12 @@ export function createEciClient(options: EciClientOptions): EciClient {
   const verifier =
     options.providerJwks === undefined
       ? undefined
-      : new ResponseVerifier(options.providerJwks, { fetch: fetchImpl, issuer: options.providerIssuer, clientId })
+      : new ResponseVerifier(options.providerJwks, {
+          fetch: fetchImpl,
+          issuer: options.providerIssuer,
+          clientId,
+          timeoutMs: timeout,
+        })
   const dpop = options.dpop
   const authHeaders = async (accessToken: string): Promise<Record<string, string>> =>
     dpop
@@ -193,7 +203,8 @@ export function createEciClient(options: EciClientOptions): EciClient {
     const signal = call.signal
     const headers = await authHeaders(accessToken)
     headers['content-type'] = 'application/jwt'
-    headers.accept = 'application/json, application/jwt'
+    // Ask for signed responses only when they can be verified.
+    headers.accept = verifier ? 'application/json, application/jwt' : 'application/json'
     try {
       const body = await sign()
       return await (call.timeout === undefined
@@ -233,7 +244,7 @@ export function createEciClient(options: EciClientOptions): EciClient {
     }
   }
 
-  async function readBody(response: Response, claims: EciRequestClaims): Promise<unknown> {
+  async function readBody(response: Response, claims: EciRequestClaims, call: CallOptions): Promise<unknown> {
     const what = WHAT[claims.eci_request_type]
     const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
     const invalid = (reason: string, cause?: unknown) =>
@@ -245,7 +256,7 @@ export function createEciClient(options: EciClientOptions): EciClient {
       })
     let text: string
     try {
-      text = await response.text()
+      text = await readBodyText(response, { timeoutMs: call.timeout ?? timeout, signal: call.signal, what })
     } catch (error) {
       throw toEciError(error, what)
     }
@@ -272,16 +283,17 @@ export function createEciClient(options: EciClientOptions): EciClient {
   async function request(rawClaims: EciRequestClaims, callOptions: CallOptions = {}): Promise<RawEciResponse> {
     const claims = checkRequestClaims(rawClaims)
     const call = callOptions ?? {}
-    if (call.timeout !== undefined && !(Number.isFinite(call.timeout) && call.timeout > 0)) {
-      throw bad('`timeout` must be a positive number of milliseconds')
+    if (call.timeout !== undefined && !validTimeout(call.timeout)) {
+      throw bad('`timeout` must be a positive number of milliseconds (at most 2^31 − 1)')
     }
+    if (call.signal !== undefined && !(call.signal instanceof AbortSignal)) throw bad('`signal` must be an AbortSignal')
     let accessToken = await currentToken()
     let refreshed = false
     let nonceRetried = false
     for (;;) {
       try {
         const response = await attempt(claims, accessToken, call)
-        const body = await readBody(response, claims)
+        const body = await readBody(response, claims, call)
         return { body, status: response.status, requestId: requestIdOf(response.headers) }
       } catch (error) {
         if (

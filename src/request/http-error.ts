@@ -56,8 +56,9 @@ export function httpErrorFromResponse(
 ): EciHttpError {
   const body = data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {}
   const challenge = parseAuthenticateChallenge(response.headers.get('www-authenticate'))
-  const error = cleanText(body.error, context.secrets) ?? challenge.error
-  const errorDescription = cleanText(body.error_description, context.secrets) ?? challenge.errorDescription
+  const error = cleanText(body.error, context.secrets) ?? cleanText(challenge.error, context.secrets)
+  const errorDescription =
+    cleanText(body.error_description, context.secrets) ?? cleanText(challenge.errorDescription, context.secrets)
   const requestId = requestIdOf(response.headers)
   const retryAfter = retryAfterSeconds(response.headers)
   const detail = [error, errorDescription && `(${errorDescription})`].filter(Boolean).join(' ')

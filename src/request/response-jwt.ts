@@ -21,16 +21,25 @@ export class ResponseVerifier {
   readonly #clientId: string
   #keys: Promise<JWTVerifyGetKey> | undefined
 
-  constructor(source: ProviderJwks, options: { fetch: typeof fetch; issuer?: string | undefined; clientId: string }) {
+  readonly #timeoutMs: number
+
+  constructor(
+    source: ProviderJwks,
+    options: { fetch: typeof fetch; issuer?: string | undefined; clientId: string; timeoutMs: number },
+  ) {
     this.#source = source
     this.#fetch = options.fetch
     this.#issuer = options.issuer
     this.#clientId = options.clientId
+    this.#timeoutMs = options.timeoutMs
   }
 
   async #load(): Promise<JWTVerifyGetKey> {
     if (typeof this.#source !== 'string' && !(this.#source instanceof URL)) return createLocalJWKSet(this.#source)
-    const res = await this.#fetch(String(this.#source), { headers: { accept: 'application/json' } })
+    const res = await this.#fetch(String(this.#source), {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    })
     if (!res.ok) {
       throw new EciHttpError(ErrorCode.INVALID_RESPONSE, `Fetching the provider JWKS failed: HTTP ${res.status}`, {
         status: res.status,
@@ -58,14 +67,6 @@ export class ResponseVerifier {
       if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error
       payload = (await this.#attempt(jwt, true)) as Record<string, unknown>
     }
-    if (payload.aud !== undefined) {
-      const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
-      if (!aud.includes(this.#clientId)) {
-        throw new EciHttpError(ErrorCode.INVALID_RESPONSE, 'The signed response is addressed to another client', {
-          status: 200,
-        })
-      }
-    }
     const data: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(payload)) if (!REGISTERED_CLAIMS.includes(k)) data[k] = v
     return data
@@ -73,7 +74,12 @@ export class ResponseVerifier {
 
   async #attempt(jwt: string, reload: boolean) {
     const keys = await this.#keySet(reload)
-    const { payload } = await jwtVerify(jwt, keys, this.#issuer ? { issuer: this.#issuer } : {})
+    // The response must be addressed to this client (docs/protocol.md §6.3) and dated.
+    const { payload } = await jwtVerify(jwt, keys, {
+      audience: this.#clientId,
+      requiredClaims: ['aud', 'iat'],
+      ...(this.#issuer ? { issuer: this.#issuer } : {}),
+    })
     return payload
   }
 }

@@ -164,6 +164,25 @@ describe('discovery refuses bad configuration', () => {
     await expect(world({}, { resource: 'https://api.utility.example/eci/v1' }, strip)).resolves.toBeTruthy()
   })
 
+  it('refuses a resource option that differs from the provider eci_resource', async () => {
+    await expect(world({}, { resource: 'https://other.example/eci' })).rejects.toMatchObject({
+      name: 'EciConfigError',
+      code: ErrorCode.INVALID_METADATA,
+    })
+  })
+
+  it('refuses malformed dpop and timeout options with EciConfigError', async () => {
+    await expect(world({}, { dpop: {} as never })).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION })
+    await expect(world({}, { timeout: Number.NaN })).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION })
+    await expect(world({}, { timeout: 3e9 })).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION })
+  })
+
+  it('refuses redirect URIs with a script or data scheme, and accepts a reverse-DNS app scheme', async () => {
+    await expect(world({}, { redirectUri: 'javascript:alert(1)' })).rejects.toBeInstanceOf(EciConfigError)
+    await expect(world({}, { redirectUri: 'data:text/html,hi' })).rejects.toBeInstanceOf(EciConfigError)
+    await expect(world({}, { redirectUri: 'com.acme.solar:/callback' })).resolves.toBeTruthy()
+  })
+
   it('refuses a key that cannot sign before any request', async () => {
     const { makeKeys } = await import('../support/eci-endpoint.js')
     const keys = await makeKeys()

@@ -67,6 +67,12 @@ describe('ECI call: what goes on the wire', () => {
     expect((claims.jti as string).length).toBeGreaterThanOrEqual(22)
   })
 
+  it('asks only for JSON when it cannot verify signed responses', async () => {
+    const { client, seen } = setup()
+    await client.basic('0018-102')
+    expect(seen[0].headers.get('accept')).toBe('application/json')
+  })
+
   it('sends basic without system_invoice_id and invoice_detail with it', async () => {
     const { client, seen } = setup()
     await client.basic('0018-102')
@@ -376,5 +382,25 @@ describe('ECI call: bad input', () => {
   it('reports a key that cannot sign as EciConfigError when called', async () => {
     const { client } = setup(undefined, { signingKey: keys.publicJwk })
     await expect(client.basic('a')).rejects.toMatchObject({ name: 'EciConfigError', code: ErrorCode.INVALID_KEY })
+  })
+})
+
+describe('ECI call: hostile bodies', () => {
+  it('times out a 200 whose body never ends', async () => {
+    const { client } = setup(
+      () =>
+        new HttpResponse(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"system_')) }), {
+          headers: { 'content-type': 'application/json' },
+        }),
+      { timeout: 100, retry: 0 },
+    )
+    await expect(client.basic('a')).rejects.toMatchObject({ name: 'EciNetworkError', code: ErrorCode.TIMEOUT })
+  })
+
+  it('refuses a body over 1 MiB', async () => {
+    const { client } = setup(
+      () => new HttpResponse(`{"pad":"${'x'.repeat(1_100_000)}"}`, { headers: { 'content-type': 'application/json' } }),
+    )
+    await expect(client.basic('a')).rejects.toMatchObject({ name: 'EciHttpError', code: ErrorCode.INVALID_RESPONSE })
   })
 })
