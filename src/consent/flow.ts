@@ -221,6 +221,9 @@ export async function beginConsent(options: BeginConsentOptions): Promise<BeginC
   transaction.issRequired = metadata.authorization_response_iss_parameter_supported === true
   if (transaction.resource === undefined && metadata.eci_resource !== undefined) {
     transaction.resource = metadata.eci_resource
+  } else if (metadata.eci_resource !== undefined && transaction.resource !== metadata.eci_resource) {
+    // Consent must be asked for the endpoint the provider names (docs/protocol.md §2.3).
+    throw new EciConfigError(ErrorCode.INVALID_METADATA, "the resource option differs from the provider's eci_resource")
   }
   const authorizationDetails = metadata.authorization_details_types_supported?.includes('eci') === true
   const url = buildAuthorizationUrl(

@@ -108,13 +108,25 @@ describe('beginConsent', () => {
     expect(absent.searchParams.has('authorization_details')).toBe(false)
   })
 
-  it('prefers an explicit resource and provider scope names', async () => {
+  it('uses an explicit resource when the metadata names none, and provider scope names', async () => {
     const { url } = await beginConsent(
-      options({ resource: 'https://other.example/eci', scopes: ['basic'], scopeNames: { basic: 'utility.basic' } }),
+      options({
+        fetch: metadataFetch({ eci_resource: undefined }),
+        resource: 'https://other.example/eci',
+        scopes: ['basic'],
+        scopeNames: { basic: 'utility.basic' },
+      }),
     )
     const p = new URL(url).searchParams
     expect(p.get('resource')).toBe('https://other.example/eci')
     expect(p.get('scope')).toBe('utility.basic')
+  })
+
+  it("refuses a resource that differs from the provider's eci_resource", async () => {
+    await expect(beginConsent(options({ resource: 'https://other.example/eci' }))).rejects.toMatchObject({
+      name: 'EciConfigError',
+      code: ErrorCode.INVALID_METADATA,
+    })
   })
 
   it('omits resource when neither the options nor the metadata have one', async () => {
