@@ -12,7 +12,10 @@ export interface AuthorizationError {
 }
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+/** Scopes a generic OAuth client may add; they grant nothing here. */
 const IGNORED_SCOPES = new Set(['offline_access'])
+/** Shortest `state`: 128 bits in base64url (protocol §3.2). */
+const MIN_STATE_LENGTH = 22
 
 /**
  * Checks the client and `redirect_uri`. Failures here must never be redirected: the redirect
@@ -34,18 +37,40 @@ export function checkClientAndRedirect(
   return { client, redirectUri }
 }
 
-/** Checks everything else; errors here may be redirected. */
+/**
+ * Checks everything else; errors here may be redirected (RFC 6749 §4.1.2.1: with `state` when
+ * the request carried one).
+ */
 export function checkAuthorizationParams(
   ctx: MockContext,
   params: URLSearchParams,
   client: ResolvedClient,
   redirectUri: string,
 ): AuthorizationRequest | AuthorizationError {
-  for (const name of ['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'scope']) {
+  for (const name of [
+    'response_type',
+    'client_id',
+    'redirect_uri',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'scope',
+    'authorization_details',
+    'dpop_jkt',
+  ]) {
     if (params.getAll(name).length > 1) return { error: 'invalid_request', description: `${name} is repeated` }
   }
   if (params.get('response_type') !== 'code') {
     return { error: 'unsupported_response_type', description: 'only response_type=code is supported' }
+  }
+  // Protocol §3.2: state is REQUIRED, with at least 128 bits of randomness.
+  const state = params.get('state')
+  if (state === null || state === '') return { error: 'invalid_request', description: 'state is required' }
+  if (state.length < MIN_STATE_LENGTH) {
+    return {
+      error: 'invalid_request',
+      description: `state must carry at least 128 bits (${MIN_STATE_LENGTH} base64url characters)`,
+    }
   }
   const challenge = params.get('code_challenge')
   if (!challenge) return { error: 'invalid_request', description: 'PKCE is required: code_challenge is missing' }
@@ -55,7 +80,12 @@ export function checkAuthorizationParams(
   if (!CHALLENGE.test(challenge)) {
     return { error: 'invalid_request', description: 'code_challenge is not a base64url SHA-256 value' }
   }
-  for (const resource of params.getAll('resource')) {
+  // Protocol §3.2: resource (RFC 8707) is REQUIRED and must be the eci_resource.
+  const resources = params.getAll('resource')
+  if (resources.length === 0) {
+    return { error: 'invalid_request', description: 'resource is required: send the eci_resource (RFC 8707)' }
+  }
+  for (const resource of resources) {
     if (resource !== ctx.resource) return { error: 'invalid_target', description: 'unknown resource' }
   }
 
@@ -73,19 +103,26 @@ export function checkAuthorizationParams(
 
   let requestedAccounts: string[] | undefined
   const details = params.get('authorization_details')
-  if (details !== null) {
-    const parsed = parseDetails(details)
+  // A provider without RFC 9396 support ignores the parameter (RFC 6749 §3.1).
+  if (details !== null && ctx.supportsRar) {
+    const parsed = parseDetails(ctx, details)
     if ('error' in parsed) return parsed
     for (const a of parsed.actions) actions.add(a)
     requestedAccounts = parsed.accounts
   }
-  if (actions.size === 0) for (const a of ACTIONS) actions.add(a)
+  // Nothing is granted by default: the request must name ECIS scopes or RAR actions.
+  if (actions.size === 0) {
+    return {
+      error: 'invalid_scope',
+      description: 'request at least one of eci:basic, eci:invoice, eci:invoice_detail',
+    }
+  }
 
   const dpopJkt = params.get('dpop_jkt') ?? undefined
   return {
     clientId: client.clientId,
     redirectUri,
-    state: params.get('state') ?? undefined,
+    state,
     codeChallenge: challenge,
     actions: ACTIONS.filter((a) => actions.has(a)),
     requestedAccounts,
@@ -93,7 +130,11 @@ export function checkAuthorizationParams(
   }
 }
 
-function parseDetails(text: string): { actions: Action[]; accounts: string[] | undefined } | AuthorizationError {
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'string' && x !== '')
+
+/** Protocol §3.3: one object of type `eci` with non-empty `system_account_ids` and `actions`. */
+function parseDetails(ctx: MockContext, text: string): { actions: Action[]; accounts: string[] } | AuthorizationError {
   const invalid = (description: string): AuthorizationError => ({ error: 'invalid_authorization_details', description })
   let value: unknown
   try {
@@ -102,26 +143,23 @@ function parseDetails(text: string): { actions: Action[]; accounts: string[] | u
     return invalid('authorization_details is not JSON')
   }
   if (!Array.isArray(value)) return invalid('authorization_details must be a JSON array')
-  const actions: Action[] = []
-  let accounts: string[] | undefined
-  for (const entry of value) {
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry))
-      return invalid('each authorization detail must be an object')
-    const d = entry as Record<string, unknown>
-    if (d.type !== 'eci') return invalid('unsupported authorization details type')
-    if (d.actions !== undefined) {
-      if (!Array.isArray(d.actions)) return invalid('actions must be an array')
-      for (const a of d.actions) {
-        if (typeof a !== 'string' || !ACTIONS.includes(a as Action)) return invalid('unknown action')
-        actions.push(a as Action)
-      }
-    }
-    if (d.system_account_ids !== undefined) {
-      if (!Array.isArray(d.system_account_ids) || d.system_account_ids.some((x) => typeof x !== 'string' || !x)) {
-        return invalid('system_account_ids must be an array of strings')
-      }
-      accounts = [...(accounts ?? []), ...(d.system_account_ids as string[])]
-    }
+  if (value.length !== 1) return invalid('authorization_details must hold exactly one object')
+  const entry: unknown = value[0]
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry))
+    return invalid('each authorization detail must be an object')
+  const d = entry as Record<string, unknown>
+  if (d.type !== 'eci') return invalid('unsupported authorization details type')
+  if (!isStringArray(d.system_account_ids)) {
+    return invalid('system_account_ids is required: a non-empty array of account ids')
   }
-  return { actions, accounts }
+  if (!isStringArray(d.actions)) return invalid('actions is required: a non-empty array of request types')
+  const actions: Action[] = []
+  for (const a of d.actions) {
+    if (!ACTIONS.includes(a as Action)) return invalid('unknown action')
+    actions.push(a as Action)
+  }
+  if (d.locations !== undefined && !(isStringArray(d.locations) && d.locations.includes(ctx.resource))) {
+    return invalid('locations must contain the eci_resource')
+  }
+  return { actions, accounts: [...d.system_account_ids] }
 }

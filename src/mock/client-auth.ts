@@ -5,9 +5,11 @@
  */
 import { decodeJwt } from 'jose/jwt/decode'
 import { jwtVerify } from 'jose/jwt/verify'
-import { CLOCK_TOLERANCE, type MockContext, type ResolvedClient, SIGNING_ALGS } from './context.js'
+import { type MockContext, type ResolvedClient, SIGNING_ALGS } from './context.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+/** Longest client assertion lifetime (`exp` − `iat`) accepted, in seconds. */
+const MAX_ASSERTION_LIFETIME = 300
 
 /** The outcome of client authentication. */
 export type ClientAuthResult =
@@ -63,8 +65,8 @@ export async function authenticateClient(
     ;({ payload } = await jwtVerify(assertion, client.keys, {
       algorithms: SIGNING_ALGS,
       currentDate: ctx.date(),
-      clockTolerance: CLOCK_TOLERANCE,
-      requiredClaims: ['exp', 'jti', 'sub', 'aud'],
+      clockTolerance: ctx.clockTolerance,
+      requiredClaims: ['iat', 'exp', 'jti', 'sub', 'aud'],
     }))
   } catch (error) {
     const code = (error as { code?: string }).code
@@ -79,7 +81,14 @@ export async function authenticateClient(
   }
   if (typeof payload.jti !== 'string' || !payload.jti) return refuse('client_assertion needs a jti', clientId)
   const now = ctx.now()
-  if (!ctx.state.assertionJtis.use(`${clientId}\n${payload.jti}`, Number(payload.exp) + CLOCK_TOLERANCE, now)) {
+  const iat = payload.iat as number
+  const exp = payload.exp as number
+  if (iat > now + ctx.clockTolerance) return refuse('client_assertion iat is in the future', clientId)
+  if (exp <= iat) return refuse('client_assertion exp must be after its iat', clientId)
+  if (exp - iat > MAX_ASSERTION_LIFETIME) {
+    return refuse(`client_assertion lifetime (exp - iat) exceeds ${MAX_ASSERTION_LIFETIME} seconds`, clientId)
+  }
+  if (!ctx.state.assertionJtis.use(`${clientId}\n${payload.jti}`, exp + ctx.clockTolerance, now)) {
     return refuse('client_assertion jti was used already', clientId)
   }
   return { ok: true, client }

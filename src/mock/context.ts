@@ -17,8 +17,12 @@ import type { MockDialect } from './wire.js'
 export const SIGNING_ALGS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256']
 /** JWS algorithms accepted for DPoP proofs. */
 export const DPOP_ALGS = ['ES256', 'EdDSA']
-/** Seconds of clock skew tolerated when checking `iat`/`exp`. */
-export const CLOCK_TOLERANCE = 5
+/** Default seconds of clock skew tolerated when checking JWT `iat`/`exp` (protocol §9: ±60 s). */
+export const DEFAULT_CLOCK_TOLERANCE = 60
+/** The most clock skew a conformant provider may tolerate (protocol §5.4 step 6). */
+export const MAX_CLOCK_TOLERANCE = 60
+/** What token responses carry the granted accounts in. */
+export type TokenResponseShape = 'rar' | 'simple' | 'both'
 
 /** A registered client, ready for verification. */
 export interface ResolvedClient {
@@ -72,6 +76,10 @@ export class MockContext {
   readonly accessTokenTtl: number
   readonly refreshTokenTtl: number
   readonly codeTtl: number
+  /** Seconds of clock skew tolerated on JWT `iat`/`exp` (client assertions, request JWTs). */
+  readonly clockTolerance: number
+  /** `rar`: `authorization_details` only; `simple`: top-level `system_account_ids` only (no RAR support); `both`. */
+  readonly tokenResponse: TokenResponseShape
   readonly fixtures: MockFixtures
   readonly state = new ProviderState()
   readonly endpoints: {
@@ -134,6 +142,20 @@ export class MockContext {
     this.accessTokenTtl = positive('accessTokenTtl', options.accessTokenTtl, 3600)
     this.refreshTokenTtl = positive('refreshTokenTtl', options.refreshTokenTtl, 30 * 24 * 3600)
     this.codeTtl = positive('codeTtl', options.codeTtl, 60)
+    const tolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+    if (
+      typeof tolerance !== 'number' ||
+      !Number.isFinite(tolerance) ||
+      tolerance < 0 ||
+      tolerance > MAX_CLOCK_TOLERANCE
+    ) {
+      throw bad(`\`clockTolerance\` must be a number of seconds from 0 to ${MAX_CLOCK_TOLERANCE}`)
+    }
+    this.clockTolerance = tolerance
+    this.tokenResponse = options.tokenResponse ?? 'both'
+    if (!['rar', 'simple', 'both'].includes(this.tokenResponse)) {
+      throw bad("`tokenResponse` must be 'rar', 'simple' or 'both'")
+    }
     try {
       this.fixtures = createFixtures(options)
     } catch (error) {
@@ -153,6 +175,11 @@ export class MockContext {
     } else if (typeof consent !== 'function') {
       throw bad('unknown `consent` policy')
     }
+  }
+
+  /** True when the provider supports RFC 9396 `authorization_details` of type `eci`. */
+  get supportsRar(): boolean {
+    return this.tokenResponse !== 'simple'
   }
 
   /** The provider's time, epoch seconds. */

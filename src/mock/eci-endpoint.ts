@@ -7,7 +7,7 @@ import { decodeProtectedHeader } from 'jose/decode/protected_header'
 import { decodeJwt } from 'jose/jwt/decode'
 import { SignJWT } from 'jose/jwt/sign'
 import { jwtVerify } from 'jose/jwt/verify'
-import { type CallNote, CLOCK_TOLERANCE, DPOP_ALGS, type MockContext, SIGNING_ALGS } from './context.js'
+import { type CallNote, DPOP_ALGS, type MockContext, SIGNING_ALGS } from './context.js'
 import { sha256, verifyDpopProof } from './dpop.js'
 import { invoiceOf } from './fixtures.js'
 import { challenge, hasMediaType, json, oauthError, readBody } from './http.js'
@@ -20,6 +20,11 @@ const REQUEST_TYP = 'eci-request+jwt'
 const RESPONSE_TYP = 'eci-response+jwt'
 /** Longest request JWT lifetime the profile allows. */
 const MAX_LIFETIME = 300
+/** Shortest `jti`: 128 bits in base64url (protocol §5.3). */
+const MIN_JTI_LENGTH = 22
+/** JWS header members that name or carry keys: providers take keys only from the registration (§5.2, §9). */
+const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit']
+const BASE64URL = /^[A-Za-z0-9_-]*$/
 
 type Outcome = { ok: true } | { ok: false; response: Response }
 
@@ -79,21 +84,42 @@ async function checkToken(
   return { ok: true, record, token }
 }
 
-/** Verifies the request JWT for the token's client. */
+/**
+ * Protocol §5.4 step 2: the body must be a compact JWS — three base64url segments whose first
+ * is a JSON object header. Returns the header, or `undefined` when the body is not one.
+ */
+function parseCompactJws(body: string): Record<string, unknown> | undefined {
+  const parts = body.split('.')
+  if (parts.length !== 3 || parts.some((p) => !BASE64URL.test(p)) || !parts[0] || !parts[2]) return undefined
+  try {
+    const header = decodeProtectedHeader(body) as unknown
+    return header && typeof header === 'object' && !Array.isArray(header)
+      ? (header as Record<string, unknown>)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Verifies the request JWT (§5.4 steps 3–8) for the token's client. */
 async function checkRequestJwt(
   ctx: MockContext,
   jwt: string,
+  header: Record<string, unknown>,
   record: AccessRecord,
   token: string,
 ): Promise<({ ok: true; claims: Record<string, unknown> } & Outcome) | { ok: false; response: Response }> {
   const fail = (description: string) => ({ ok: false as const, response: badJwt(description) })
-  let header: ReturnType<typeof decodeProtectedHeader>
-  try {
-    header = decodeProtectedHeader(jwt)
-  } catch {
-    return fail('the body is not a compact JWS')
-  }
+  const tolerance = ctx.clockTolerance
   if (header.typ !== REQUEST_TYP) return fail(`the JWS typ must be ${REQUEST_TYP}`)
+  if (typeof header.alg !== 'string' || !SIGNING_ALGS.includes(header.alg)) {
+    return fail('the request JWT alg is not supported')
+  }
+  if (typeof header.kid !== 'string' || !header.kid) return fail('the JWS header needs the kid of a registered key')
+  const named = FORBIDDEN_HEADERS.filter((h) => h in header)
+  if (named.length > 0) {
+    return fail(`the JWS header must not carry ${named.join(', ')}: keys come only from the client's registration`)
+  }
   const client = ctx.clients.get(record.clientId)
   if (!client?.keys) return fail('the client has registered no keys to verify request JWTs')
   let claims: Record<string, unknown>
@@ -102,7 +128,7 @@ async function checkRequestJwt(
       algorithms: SIGNING_ALGS,
       typ: REQUEST_TYP,
       currentDate: ctx.date(),
-      clockTolerance: CLOCK_TOLERANCE,
+      clockTolerance: tolerance,
       requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
     }))
   } catch (error) {
@@ -114,18 +140,23 @@ async function checkRequestJwt(
     if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
       return fail('the request JWT lacks a required claim or is not yet valid')
     if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return fail('the request JWT alg is not supported')
+    if (code === 'ERR_JWT_INVALID') return fail('the request JWT payload is not a JSON claims set')
     return fail('the request JWT signature is invalid')
   }
   if (claims.iss !== record.clientId) return fail('iss must be the client_id the access token was issued to')
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
-  if (!aud.includes(ctx.resource)) return fail('aud must be the eci_resource')
+  if (aud.length !== 1 || aud[0] !== ctx.resource) return fail('aud must be the eci_resource')
   const iat = claims.iat as number
   const exp = claims.exp as number
-  if (iat > ctx.now() + CLOCK_TOLERANCE) return fail('the request JWT iat is in the future')
+  if (!Number.isInteger(iat)) return fail('iat must be a NumericDate in whole seconds')
+  if (iat > ctx.now() + tolerance) return fail('the request JWT iat is in the future')
+  if (exp <= iat) return fail('the request JWT exp must be after its iat')
   if (exp - iat > MAX_LIFETIME) return fail(`the request JWT lifetime exceeds ${MAX_LIFETIME} seconds`)
-  if (typeof claims.jti !== 'string' || claims.jti.length < 16) return fail('jti must be a string of at least 128 bits')
+  if (typeof claims.jti !== 'string' || claims.jti.length < MIN_JTI_LENGTH) {
+    return fail(`jti must be a string of at least 128 bits (${MIN_JTI_LENGTH} base64url characters)`)
+  }
   if (claims.ath !== (await sha256(token))) return fail('ath does not match the access token')
-  if (!ctx.state.requestJtis.use(`${record.clientId}\n${claims.jti}`, exp + CLOCK_TOLERANCE, ctx.now())) {
+  if (!ctx.state.requestJtis.use(`${record.clientId}\n${claims.jti}`, exp + tolerance, ctx.now())) {
     return fail('the request JWT jti was used already')
   }
   return { ok: true, claims }
@@ -139,10 +170,21 @@ function prefersJwt(request: Request): boolean {
   return plain < 0 || jwt < plain
 }
 
+/**
+ * Any method but `POST` (and the CORS preflight) at the ECI endpoint: `400 invalid_request`
+ * (protocol §7.1, "wrong method"), with `Allow: POST`.
+ */
+export function handleEciMethod(_ctx: MockContext, request: Request): Response {
+  return oauthError(400, 'invalid_request', `the ECI endpoint accepts POST only, not ${request.method}`, {
+    Allow: 'POST',
+  })
+}
+
 /** `POST {resource}`. */
 export async function handleEci(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
-  // Decode first so that every logged call, refused ones included, shows its claims.
-  const body = ((await readBody(request)) ?? '').trim()
+  // Read (bounded) and decode first so that every logged call, refused ones included, shows its claims.
+  const raw = await readBody(request)
+  const body = (raw ?? '').trim()
   try {
     note.claims = decodeJwt(body)
   } catch {
@@ -150,14 +192,20 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
   }
   const presented = /^(?:Bearer|DPoP) (\S+)$/i.exec(request.headers.get('Authorization') ?? '')?.[1]
   note.client = presented ? ctx.state.accessTokens.get(presented)?.clientId : undefined
+  // §5.4 step 1: the access token.
   const auth = await checkToken(ctx, request)
   if (!auth.ok) return auth.response
   const { record, token } = auth
   note.client = record.clientId
+  // Step 2: Content-Type and a compact JWS, else invalid_request.
   if (!hasMediaType(request, 'application/jwt')) {
     return oauthError(400, 'invalid_request', 'Content-Type must be application/jwt')
   }
-  const verified = await checkRequestJwt(ctx, body, record, token)
+  if (raw === undefined) return oauthError(400, 'invalid_request', 'the body is unreadable or larger than 64 kB')
+  const header = parseCompactJws(body)
+  if (!header) return oauthError(400, 'invalid_request', 'the body is not a compact JWS')
+  // Steps 3–8.
+  const verified = await checkRequestJwt(ctx, body, header, record, token)
   if (!verified.ok) return verified.response
   const { claims } = verified
 
@@ -171,6 +219,9 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
   const invoiceId = claims.system_invoice_id
   if (type !== 'basic' && (typeof invoiceId !== 'string' || !invoiceId)) {
     return oauthError(400, 'invalid_request', `an ${type} request needs system_invoice_id`)
+  }
+  if (type === 'basic' && invoiceId !== undefined) {
+    return oauthError(400, 'invalid_request', 'a basic request must not carry system_invoice_id')
   }
   if (!record.actions.includes(type as Action)) {
     const scope = `eci:${type}`

@@ -64,7 +64,7 @@ function defaultError(endpoint: MockEndpoint, status: number): string {
   if (status === 401) return endpoint === 'eci' ? 'invalid_token' : 'invalid_client'
   if (status === 403) return endpoint === 'eci' ? 'insufficient_scope' : 'access_denied'
   if (status === 404) return 'not_found'
-  if (status === 429) return 'too_many_requests'
+  if (status === 429) return 'rate_limited'
   if (status === 502 || status === 503 || status === 504) return 'temporarily_unavailable'
   if (status >= 500) return 'server_error'
   return 'invalid_request'

@@ -77,15 +77,56 @@ export function preflight(): Response {
   })
 }
 
-const MAX_BODY = 64 * 1024
+/** Largest request body any endpoint reads, in bytes. */
+export const MAX_BODY = 64 * 1024
 
-/** Reads a request body as text, refusing anything over 64 kB. Returns `undefined` when unreadable. */
+/**
+ * Reads a request body as UTF-8 text, refusing anything over 64 kB. The limit is enforced while
+ * streaming: a `Content-Length` over the limit is refused before reading, and reading stops
+ * (and the stream is cancelled) as soon as the bytes received pass it, so an oversized or
+ * endless body is never buffered. Returns `undefined` when the body is too large or unreadable;
+ * `''` when there is none.
+ */
 export async function readBody(request: Request): Promise<string | undefined> {
+  const declared = request.headers.get('Content-Length')
+  if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > MAX_BODY)) return undefined
+  if (request.body === null) return ''
+  let reader: ReadableStreamDefaultReader<Uint8Array>
   try {
-    const text = await request.text()
-    return text.length > MAX_BODY ? undefined : text
+    reader = request.body.getReader()
+  } catch {
+    return undefined // locked or already read
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > MAX_BODY) {
+        // Not awaited: cancelling one branch of a tee'd (cloned) body settles only when the
+        // other branch is cancelled too.
+        reader.cancel().catch(() => {})
+        return undefined
+      }
+      chunks.push(value)
+    }
   } catch {
     return undefined
+  } finally {
+    reader.releaseLock()
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    return undefined // not UTF-8
   }
 }
 

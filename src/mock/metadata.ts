@@ -25,7 +25,8 @@ export function metadataDocument(ctx: MockContext): Record<string, unknown> {
     token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
     revocation_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
     authorization_response_iss_parameter_supported: true,
-    authorization_details_types_supported: ['eci'],
+    // A provider without RFC 9396 support (`tokenResponse: 'simple'`) does not advertise it.
+    ...(ctx.supportsRar ? { authorization_details_types_supported: ['eci'] } : {}),
     scopes_supported: ACTIONS.map((a) => `eci:${a}`),
     dpop_signing_alg_values_supported: DPOP_ALGS,
     eci_resource: ctx.resource,

@@ -4,11 +4,12 @@
  */
 import { decodeJwt } from 'jose/jwt/decode'
 import { HttpResponse, http } from 'msw'
+import { EciConfigError, ErrorCode } from '../errors.js'
 import { handleAuthorize, handleConsentForm } from './authorize.js'
 import { type CallNote, MockContext } from './context.js'
-import { handleEci } from './eci-endpoint.js'
+import { handleEci, handleEciMethod } from './eci-endpoint.js'
 import { brokenBodyResponse, FaultQueue, isStatusFault, statusFaultResponse, truncate } from './faults.js'
-import { finish, oauthError, preflight } from './http.js'
+import { finish, oauthError, preflight, readBody } from './http.js'
 import { handleJwks, handleMetadata, metadataUrls } from './metadata.js'
 import { handlePar } from './par.js'
 import { handleRevocation } from './revocation.js'
@@ -25,9 +26,9 @@ async function peek(ctx: MockContext, endpoint: MockEndpoint, request: Request, 
     } else if (endpoint === 'eci') {
       const token = /^(?:Bearer|DPoP) (\S+)$/i.exec(request.headers.get('Authorization') ?? '')?.[1]
       note.client = token ? ctx.state.accessTokens.get(token)?.clientId : undefined
-      note.claims = decodeJwt((await request.clone().text()).trim())
+      note.claims = decodeJwt(((await readBody(request.clone())) ?? '').trim())
     } else if (endpoint === 'token' || endpoint === 'par' || endpoint === 'revocation') {
-      const form = new URLSearchParams(await request.clone().text())
+      const form = new URLSearchParams((await readBody(request.clone())) ?? '')
       const assertion = form.get('client_assertion')
       const iss = assertion ? decodeJwt(assertion).iss : undefined
       note.client = form.get('client_id') ?? iss
@@ -69,10 +70,10 @@ export function createMockProvider(options: MockProviderOptions): MockProvider {
   let counter = 0
 
   const run =
-    (endpoint: MockEndpoint, handler: Handler) =>
+    (endpoint: MockEndpoint, handler: Handler, { faultable = true } = {}) =>
     async ({ request }: { request: Request }): Promise<Response> => {
       const requestId = `req_${idPrefix}${(++counter).toString(16).padStart(6, '0')}`
-      const fault = faults.take(endpoint)
+      const fault = faultable ? faults.take(endpoint) : undefined
       const note: CallNote = { fault }
       const record = (status: number) => {
         const call: MockCall = { endpoint, method: request.method, status, client: note.client }
@@ -125,6 +126,9 @@ export function createMockProvider(options: MockProviderOptions): MockProvider {
     http.post(ctx.endpoints.revocation, run('revocation', handleRevocation)),
     http.post(ctx.resource, run('eci', handleEci)),
     ...[...new Set(urls)].map((url) => http.options(url, options_)),
+    // Every other method at the ECI endpoint: 400 invalid_request with `Allow: POST` (§7.1).
+    // Logged like other ECI calls, but never consumes a queued fault.
+    http.all(ctx.resource, run('eci', handleEciMethod, { faultable: false })),
   ]
 
   const now = () => ctx.now()
@@ -155,8 +159,9 @@ export function createMockProvider(options: MockProviderOptions): MockProvider {
         dpopJkt: f.jkt,
       })),
     setClockOffset: (seconds: number) => {
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds))
-        throw new TypeError('seconds must be a finite number')
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
+        throw new EciConfigError(ErrorCode.INVALID_OPTION, 'setClockOffset(): `seconds` must be a finite number')
+      }
       ctx.clockOffset = Math.trunc(seconds)
     },
     now,

@@ -34,19 +34,20 @@ function issue(ctx: MockContext, family: Family, actions: Action[]): Response {
     jkt: family.jkt,
   })
   ctx.state.refreshTokens.set(refreshToken, { familyId: family.id, expiresAt: now + ctx.refreshTokenTtl, used: false })
-  return json(
-    {
-      access_token: accessToken,
-      token_type: family.jkt ? 'DPoP' : 'Bearer',
-      expires_in: ctx.accessTokenTtl,
-      refresh_token: refreshToken,
-      scope: actions.map((a) => `eci:${a}`).join(' '),
-      authorization_details: [{ type: 'eci', system_account_ids: [...family.accounts], actions: [...actions] }],
-      system_account_ids: [...family.accounts],
-    },
-    200,
-    { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...nonceHeaders(ctx) },
-  )
+  const body: Record<string, unknown> = {
+    access_token: accessToken,
+    token_type: family.jkt ? 'DPoP' : 'Bearer',
+    expires_in: ctx.accessTokenTtl,
+    refresh_token: refreshToken,
+    scope: actions.map((a) => `eci:${a}`).join(' '),
+  }
+  // Protocol §4.2: the granted accounts, in `authorization_details` (RAR providers), the
+  // top-level `system_account_ids` (providers without RAR), or both.
+  if (ctx.tokenResponse !== 'simple') {
+    body.authorization_details = [{ type: 'eci', system_account_ids: [...family.accounts], actions: [...actions] }]
+  }
+  if (ctx.tokenResponse !== 'rar') body.system_account_ids = [...family.accounts]
+  return json(body, 200, { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...nonceHeaders(ctx) })
 }
 
 /** DPoP at the token endpoint: the proof's key thumbprint, `undefined` without a proof, or an error response. */

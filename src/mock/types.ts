@@ -119,6 +119,23 @@ export interface MockProviderOptions extends FixtureOptions {
    * @default 60
    */
   codeTtl?: number | undefined
+  /**
+   * Seconds of clock skew tolerated between the provider's clock and JWT `iat`/`exp` (request
+   * JWTs and client assertions). The profile allows at most 60 (protocol §5.4 step 6, §9); a
+   * larger value throws `EciConfigError`. Use `0` to test a consumer against an exact clock.
+   * @default 60
+   */
+  clockTolerance?: number | undefined
+  /**
+   * How token responses carry the granted accounts (protocol §4.2):
+   * - `'both'`: `authorization_details` (type `eci`) and the top-level `system_account_ids`;
+   * - `'rar'`: `authorization_details` only;
+   * - `'simple'`: the top-level `system_account_ids` only — a provider without RFC 9396 support:
+   *   its metadata lists no `authorization_details_types_supported`, and it ignores an
+   *   `authorization_details` request parameter (RFC 6749 §3.1: unknown parameters are ignored).
+   * @default 'both'
+   */
+  tokenResponse?: 'rar' | 'simple' | 'both' | undefined
 }
 
 /** A fault to inject into the next `times` calls of one endpoint. */
@@ -181,7 +198,10 @@ export interface MockProvider {
   revokeGrants(): void
   /** Grants issued so far (no tokens). */
   grants(): MockGrantInfo[]
-  /** Skews the provider's clock by `seconds` (tokens, JWT checks and the `Date` header follow it). */
+  /**
+   * Skews the provider's clock by `seconds` (tokens, JWT checks and the `Date` header follow it).
+   * @throws {EciConfigError} when `seconds` is not a finite number.
+   */
   setClockOffset(seconds: number): void
   /** The provider's current time in epoch seconds (clock offset applied). */
   now(): number

@@ -44,10 +44,11 @@ describe('the standalone mock provider in a real browser', () => {
       response_type: 'code',
       client_id: 'acme-spa',
       redirect_uri: redirectUri,
-      state: 'browser-state',
+      state: 'browser-state_4fQm0HrT3yZp7Wf',
       code_challenge: challenge,
       code_challenge_method: 'S256',
       scope: 'eci:basic eci:invoice',
+      resource: server.resource,
     })
     await page.goto(`${server.issuer}/authorize?${query}`)
     expect(await page.title()).toBe('Share your utility data')
@@ -56,7 +57,7 @@ describe('the standalone mock provider in a real browser', () => {
     await boxes.nth(1).uncheck()
     await Promise.all([page.waitForURL((url) => url.searchParams.has('code')), page.click('button[value=approve]')])
     const landed = new URL(page.url())
-    expect(landed.searchParams.get('state')).toBe('browser-state')
+    expect(landed.searchParams.get('state')).toBe('browser-state_4fQm0HrT3yZp7Wf')
     expect(landed.searchParams.get('iss')).toBe(server.issuer)
     // Only the account left checked is granted.
     const token = await fetch(`${server.issuer}/token`, {
@@ -87,9 +88,11 @@ describe('the standalone mock provider in a real browser', () => {
       response_type: 'code',
       client_id: 'acme-spa',
       redirect_uri: redirectUri,
-      state: 's2',
+      state: 's2_4fQm0HrT3yZp7WfXk2N5b',
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      scope: 'eci:basic',
+      resource: server.resource,
     })
     await page.goto(`${server.issuer}/authorize?${query}`)
     await Promise.all([page.waitForURL((url) => url.searchParams.has('error')), page.click('button[value=deny]')])

@@ -63,13 +63,14 @@ describe('startMockProviderServer', () => {
       scope: 'eci:basic',
       code_challenge: challenge,
       code_challenge_method: 'S256',
-      state: 'abc',
+      state: 'abc_4fQm0HrT3yZp7WfXk2N5b',
+      resource: server.resource,
     })
     const redirect = await fetch(url, { redirect: 'manual' })
     expect(redirect.status).toBe(302)
     const tokens = await oidc.authorizationCodeGrant(config, new URL(redirect.headers.get('location')!), {
       pkceCodeVerifier: verifier,
-      expectedState: 'abc',
+      expectedState: 'abc_4fQm0HrT3yZp7WfXk2N5b',
     })
     const jwt = await new SignJWT({
       eci_request_type: 'basic',
@@ -99,9 +100,11 @@ describe('startMockProviderServer', () => {
       response_type: 'code',
       client_id: 'acme-solar',
       redirect_uri: REDIRECT,
-      state: 's1',
+      state: 's1_4fQm0HrT3yZp7WfXk2N5b',
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      scope: 'eci:basic',
+      resource: server.resource,
     })
     const page = await fetch(`${server.issuer}/authorize?${query}`)
     const html = await page.text()
@@ -119,6 +122,27 @@ describe('startMockProviderServer', () => {
     expect(location.origin + location.pathname).toBe(REDIRECT)
     expect(location.searchParams.get('code')).toBeTruthy()
     expect(location.searchParams.get('iss')).toBe(server.issuer)
+  })
+
+  it('refuses GET at the ECI endpoint over HTTP with 400 invalid_request and Allow: POST', async () => {
+    const server = await start(await makeKey())
+    const res = await fetch(server.resource)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('allow')).toBe('POST')
+    expect(await res.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/POST/) })
+  })
+
+  it('refuses a body over 64 kB over HTTP with 400 invalid_request', async () => {
+    const server = await start(await makeKey())
+    const res = await fetch(server.resource, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/jwt' },
+      body: 'x'.repeat(70 * 1024),
+    })
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toBe('invalid_request')
+    // The server keeps serving.
+    expect((await fetch(`${server.issuer}/jwks`)).status).toBe(200)
   })
 
   it('drops the connection for a network reset fault', async () => {

@@ -11,6 +11,7 @@ import {
   postForm,
   REDIRECT,
   RESOURCE,
+  STATE,
   send,
   setup,
 } from './helpers.js'
@@ -25,7 +26,7 @@ describe('mock provider /authorize', () => {
     expect(response.status).toBe(302)
     expect(response.headers.get('Location')!.startsWith(`${REDIRECT}?`)).toBe(true)
     expect(query.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(query.get('state')).toBe('st-123')
+    expect(query.get('state')).toBe(STATE)
     expect(query.get('iss')).toBe(ISSUER)
     expect(provider.calls).toEqual([{ endpoint: 'authorize', method: 'GET', status: 302, client: CLIENT_ID }])
   })
@@ -72,8 +73,111 @@ describe('mock provider /authorize', () => {
     expect(response.status).toBe(302)
     expect(query.get('error')).toBe(error)
     expect(query.get('code')).toBeNull()
-    expect(query.get('state')).toBe('st-123')
+    expect(query.get('state')).toBe(STATE)
     expect(query.get('iss')).toBe(ISSUER)
+  })
+
+  it('refuses a request without state with invalid_request, redirected without a state to echo', async () => {
+    const { provider } = await setup()
+    const { challenge } = await pkce()
+    const { response, query } = await authorize(provider, authorizeParams(challenge, { state: undefined }))
+    expect(response.status).toBe(302)
+    expect(query.get('error')).toBe('invalid_request')
+    expect(query.get('error_description')).toMatch(/state/)
+    expect(query.get('code')).toBeNull()
+    expect(query.has('state')).toBe(false)
+    expect(query.get('iss')).toBe(ISSUER)
+  })
+
+  it('refuses a state under 128 bits (21 characters) with invalid_request and no code', async () => {
+    const { provider } = await setup()
+    const { challenge } = await pkce()
+    const short = STATE.slice(0, 21)
+    const { query } = await authorize(provider, authorizeParams(challenge, { state: short }))
+    expect(query.get('error')).toBe('invalid_request')
+    expect(query.get('error_description')).toMatch(/state.*128 bits/)
+    expect(query.get('code')).toBeNull()
+    // RFC 6749 §4.1.2.1: a state that was sent is echoed, even in an error.
+    expect(query.get('state')).toBe(short)
+  })
+
+  it('accepts a state of exactly 22 characters', async () => {
+    const { provider } = await setup()
+    const { challenge } = await pkce()
+    const { query } = await authorize(provider, authorizeParams(challenge, { state: STATE.slice(0, 22) }))
+    expect(query.get('code')).toBeTruthy()
+  })
+
+  it('refuses a request without resource with invalid_request and no code', async () => {
+    const { provider } = await setup()
+    const { challenge } = await pkce()
+    const { query } = await authorize(provider, authorizeParams(challenge, { resource: undefined }))
+    expect(query.get('error')).toBe('invalid_request')
+    expect(query.get('error_description')).toMatch(/resource/)
+    expect(query.get('code')).toBeNull()
+    expect(query.get('state')).toBe(STATE)
+  })
+
+  it.each([
+    ['no scope', { scope: undefined }],
+    ['an empty scope', { scope: '' }],
+    ['only offline_access', { scope: 'offline_access' }],
+  ])(
+    'refuses %s (and no authorization_details) with invalid_scope instead of granting every scope',
+    async (_name, extra) => {
+      const { provider } = await setup()
+      const { challenge } = await pkce()
+      const { query } = await authorize(provider, authorizeParams(challenge, extra))
+      expect(query.get('error')).toBe('invalid_scope')
+      expect(query.get('code')).toBeNull()
+      expect(query.get('state')).toBe(STATE)
+    },
+  )
+
+  it('accepts offline_access next to an ECIS scope and grants only that scope', async () => {
+    const s = await setup()
+    const tokens = await grant(s, { scope: 'offline_access eci:invoice' })
+    expect(tokens.scope).toBe('eci:invoice')
+  })
+
+  it.each([
+    ['without system_account_ids', [{ type: 'eci', actions: ['basic'] }]],
+    ['with empty system_account_ids', [{ type: 'eci', actions: ['basic'], system_account_ids: [] }]],
+    ['without actions', [{ type: 'eci', system_account_ids: ['0018-102'] }]],
+    ['with empty actions', [{ type: 'eci', system_account_ids: ['0018-102'], actions: [] }]],
+    ['with an unknown action', [{ type: 'eci', system_account_ids: ['0018-102'], actions: ['usage'] }]],
+    [
+      'with locations that lack the eci_resource',
+      [{ type: 'eci', system_account_ids: ['0018-102'], actions: ['basic'], locations: ['https://x.example'] }],
+    ],
+    ['as an empty array', []],
+    [
+      'with two objects',
+      [
+        { type: 'eci', system_account_ids: ['0018-102'], actions: ['basic'] },
+        { type: 'eci', system_account_ids: ['0018-102'], actions: ['invoice'] },
+      ],
+    ],
+  ])('refuses authorization_details of type eci %s with invalid_authorization_details', async (_name, details) => {
+    const { provider } = await setup()
+    const { challenge } = await pkce()
+    const { query } = await authorize(
+      provider,
+      authorizeParams(challenge, { scope: undefined, authorization_details: JSON.stringify(details) }),
+    )
+    expect(query.get('error')).toBe('invalid_authorization_details')
+    expect(query.get('code')).toBeNull()
+    expect(query.get('state')).toBe(STATE)
+  })
+
+  it('accepts authorization_details whose locations contain the eci_resource', async () => {
+    const s = await setup()
+    const tokens = await grant(s, {
+      authorization_details: JSON.stringify([
+        { type: 'eci', system_account_ids: ['0018-102'], actions: ['basic'], locations: [RESOURCE] },
+      ]),
+    })
+    expect(tokens.system_account_ids).toEqual(['0018-102'])
   })
 
   it('grants the first owner all their accounts and every scope by default', async () => {
@@ -124,7 +228,7 @@ describe('mock provider /authorize', () => {
     const { challenge } = await pkce()
     const { query } = await authorize(provider, authorizeParams(challenge))
     expect(query.get('error')).toBe('access_denied')
-    expect(query.get('state')).toBe('st-123')
+    expect(query.get('state')).toBe(STATE)
     expect(query.get('iss')).toBe(ISSUER)
   })
 
@@ -150,7 +254,7 @@ describe('mock provider /authorize', () => {
   it('denies when no requested account belongs to the owner', async () => {
     const { provider } = await setup()
     const { challenge } = await pkce()
-    const details = JSON.stringify([{ type: 'eci', system_account_ids: ['9999-999'] }])
+    const details = JSON.stringify([{ type: 'eci', system_account_ids: ['9999-999'], actions: ['basic'] }])
     const { query } = await authorize(provider, authorizeParams(challenge, { authorization_details: details }))
     expect(query.get('error')).toBe('access_denied')
   })
@@ -170,7 +274,7 @@ describe('mock provider /authorize', () => {
     expect(approved.status).toBe(302)
     const query = new URL(approved.headers.get('Location')!).searchParams
     expect(query.get('code')).toBeTruthy()
-    expect(query.get('state')).toBe('st-123')
+    expect(query.get('state')).toBe(STATE)
     // The page is one use.
     const again = await postForm(provider, `${ISSUER}/authorize`, { txn, decision: 'approve' })
     expect(again.status).toBe(400)
@@ -239,6 +343,23 @@ describe('mock provider /par', () => {
     expect(await res.json()).toEqual({ error: 'invalid_request', error_description: expect.any(String) })
     const { res: res2 } = await push(s, { redirect_uri: 'https://evil.example/cb' })
     expect(res2.status).toBe(400)
+  })
+
+  it.each([
+    ['without state', { state: undefined }, 'invalid_request'],
+    ['with a short state', { state: 'abc' }, 'invalid_request'],
+    ['without resource', { resource: undefined }, 'invalid_request'],
+    ['without scope', { scope: undefined }, 'invalid_scope'],
+    [
+      'with authorization_details lacking actions',
+      { authorization_details: JSON.stringify([{ type: 'eci', system_account_ids: ['0018-102'] }]) },
+      'invalid_authorization_details',
+    ],
+  ])('refuses a push %s with a 400 JSON error', async (_name, extra, error) => {
+    const s = await setup()
+    const { res } = await push(s, extra)
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toBe(error)
   })
 
   it('refuses an unauthenticated push with 401 invalid_client', async () => {

@@ -146,11 +146,16 @@ describe('mock provider ECI endpoint: refusals', () => {
     ['a wrong aud', { payload: { aud: 'https://api.utility.example/other' } }, /aud/],
     ['a wrong ath', { payload: { ath: 'x'.repeat(43) } }, /ath/],
     ['no ath', { payload: { ath: undefined } }, /ath/],
-    ['an expired JWT', { payload: { iat: now() - 120, exp: now() - 60 } }, /expired/],
+    ['an expired JWT', { payload: { iat: now() - 200, exp: now() - 140 } }, /expired/],
     ['a lifetime over 300 s', { payload: { iat: now(), exp: now() + 301 } }, /lifetime/],
     ['an iat in the future', { payload: { iat: now() + 120, exp: now() + 150 } }, /future/],
     ['no jti', { payload: { jti: undefined } }, /required claim/],
     ['a short jti', { payload: { jti: 'abc' } }, /jti/],
+    ['a jti of 21 characters (under 128 bits)', { payload: { jti: randomString(16).slice(0, 21) } }, /jti.*128 bits/],
+    ['exp equal to iat', { payload: { iat: now(), exp: now() } }, /exp must be after its iat/],
+    ['exp before iat', { payload: { iat: now(), exp: now() - 1 } }, /exp must be after its iat/],
+    ['an aud array of two', { payload: { aud: [RESOURCE, 'https://other.example'] } }, /aud/],
+    ['a header without kid', { header: { kid: undefined } }, /kid/],
     ['an iss other than the client', { payload: { iss: 'someone-else' } }, /iss/],
     ['typ JWT', { header: { typ: 'JWT' } }, /typ/],
     ['an unknown kid', { header: { kid: 'unknown' } }, /kid/],
@@ -171,14 +176,28 @@ describe('mock provider ECI endpoint: refusals', () => {
   it('refuses a request JWT that expired on the provider clock (clock offset)', async () => {
     const s = await setup()
     const { access_token } = await grant(s)
-    s.provider.setClockOffset(120)
+    s.provider.setClockOffset(200)
     await expectRefusal(await eciCall(s, access_token, basic), 400, 'invalid_request_jwt', /expired/)
   })
 
-  it('refuses a body that is not a JWS, and a wrong Content-Type, with 400', async () => {
+  it.each([
+    ['a word', 'not-a-jwt'],
+    ['an empty body', ''],
+    ['two segments', 'eyJhbGciOiJFUzI1NiJ9.e30'],
+    ['four segments', 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln.c2ln'],
+    ['a header that is not JSON', 'bm90IGpzb24.e30.c2ln'],
+    ['a header that is a JSON array', 'W10.e30.c2ln'],
+    ['a segment outside base64url', 'eyJhbGciOiJFUzI1NiJ9.e3+0.c2ln'],
+    ['JSON instead of a JWS', '{"eci_request_type":"basic"}'],
+  ])('refuses a body that is not a compact JWS (%s) with 400 invalid_request (§5.4 step 2)', async (_name, body) => {
     const s = await setup()
     const { access_token } = await grant(s)
-    await expectRefusal(await eci(s.provider, access_token, 'not-a-jwt'), 400, 'invalid_request_jwt')
+    await expectRefusal(await eci(s.provider, access_token, body), 400, 'invalid_request', /compact JWS/)
+  })
+
+  it('refuses a wrong Content-Type with 400 invalid_request', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
     const jwt = await requestJwt({ key: s.key, accessToken: access_token, claims: basic })
     await expectRefusal(
       await eci(s.provider, access_token, jwt, { 'Content-Type': 'application/json' }),
@@ -191,6 +210,10 @@ describe('mock provider ECI endpoint: refusals', () => {
     ['an unknown request type', { eci_request_type: 'usage', system_account_id: ACCOUNT }],
     ['an invoice request without system_invoice_id', { eci_request_type: 'invoice', system_account_id: ACCOUNT }],
     ['a request without system_account_id', { eci_request_type: 'basic' }],
+    [
+      'a basic request carrying system_invoice_id',
+      { eci_request_type: 'basic', system_account_id: ACCOUNT, system_invoice_id: INVOICE },
+    ],
   ])('refuses %s with 400 invalid_request', async (_name, claims) => {
     const s = await setup()
     const { access_token } = await grant(s)
@@ -293,5 +316,102 @@ describe('mock provider ECI endpoint: refusals', () => {
       client: CLIENT_ID,
       claims: decodeJwt(jwt),
     })
+  })
+})
+
+describe('mock provider ECI endpoint: strict JOSE header, method and body (§5.2, §5.4, §7.1)', () => {
+  const basic = { eci_request_type: 'basic', system_account_id: ACCOUNT }
+
+  it.each([
+    ['jku', async () => ({ jku: 'https://evil.example/jwks.json' })],
+    ['x5u', async () => ({ x5u: 'https://evil.example/cert.pem' })],
+    ['x5c', async () => ({ x5c: ['MIIBszCCAVmgAwIBAgIUQ'] })],
+    ['jwk', async () => ({ jwk: (await makeKey()).publicJwk })],
+    ['crit', async () => ({ crit: ['b64'], b64: true })],
+  ])('refuses a request JWT whose header carries %s with 400 invalid_request_jwt', async (name, make) => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const res = await eciCall(s, access_token, basic, { header: await make() })
+    await expectRefusal(res, 400, 'invalid_request_jwt', new RegExp(`must not carry ${name}`))
+  })
+
+  it('refuses a request JWT signed by the key embedded in its own jwk header', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const attacker = await makeKey()
+    const jwt = await requestJwt({
+      key: attacker,
+      accessToken: access_token,
+      claims: basic,
+      header: { jwk: attacker.publicJwk },
+    })
+    await expectRefusal(await eci(s.provider, access_token, jwt), 400, 'invalid_request_jwt')
+  })
+
+  it('accepts a jti of exactly 22 characters (128 bits)', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const res = await eciCall(s, access_token, basic, { payload: { jti: randomString(16) } })
+    expect(randomString(16)).toHaveLength(22)
+    expect(res.status).toBe(200)
+  })
+
+  it.each(['GET', 'PUT', 'DELETE', 'PATCH'])(
+    'refuses %s at the ECI endpoint with 400 invalid_request and Allow: POST',
+    async (method) => {
+      const s = await setup()
+      const { access_token } = await grant(s)
+      s.provider.fault({ endpoint: 'eci', status: 503 })
+      const res = await send(s.provider, RESOURCE, {
+        method,
+        headers: { Authorization: `Bearer ${access_token}` },
+      })
+      expect(res.headers.get('Allow')).toBe('POST')
+      expect(res.headers.get('Cache-Control')).toBe('no-store')
+      await expectRefusal(res, 400, 'invalid_request', /POST/)
+      expect(s.provider.calls.at(-1)).toMatchObject({ endpoint: 'eci', method, status: 400 })
+      // A wrong method does not consume a queued fault: the next POST gets it.
+      expect((await eciCall(s, access_token, basic)).status).toBe(503)
+    },
+  )
+
+  it('refuses a body over 64 kB with 400 invalid_request', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const jwt = await requestJwt({
+      key: s.key,
+      accessToken: access_token,
+      claims: basic,
+      payload: { padding: 'x'.repeat(70 * 1024) },
+    })
+    await expectRefusal(await eci(s.provider, access_token, jwt), 400, 'invalid_request', /64 kB/)
+  })
+})
+
+describe('mock provider ECI endpoint: clock tolerance (§5.4 step 6, §9)', () => {
+  const basic = { eci_request_type: 'basic', system_account_id: ACCOUNT }
+  const now = () => Math.floor(Date.now() / 1000)
+
+  it('tolerates 60 s of skew by default: iat 45 s ahead and exp 45 s behind are accepted', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    expect((await eciCall(s, access_token, basic, { payload: { iat: now() + 45, exp: now() + 105 } })).status).toBe(200)
+    expect((await eciCall(s, access_token, basic, { payload: { iat: now() - 105, exp: now() - 45 } })).status).toBe(200)
+  })
+
+  it('refuses an iat 90 s ahead by default (over the 60 s tolerance)', async () => {
+    const s = await setup()
+    const { access_token } = await grant(s)
+    const res = await eciCall(s, access_token, basic, { payload: { iat: now() + 90, exp: now() + 150 } })
+    await expectRefusal(res, 400, 'invalid_request_jwt', /future/)
+  })
+
+  it('applies the clockTolerance option: with 0, a JWT 10 s ahead or 10 s expired is refused', async () => {
+    const s = await setup({ clockTolerance: 0 })
+    const { access_token } = await grant(s)
+    const ahead = await eciCall(s, access_token, basic, { payload: { iat: now() + 10, exp: now() + 70 } })
+    await expectRefusal(ahead, 400, 'invalid_request_jwt', /future/)
+    const expired = await eciCall(s, access_token, basic, { payload: { iat: now() - 70, exp: now() - 10 } })
+    await expectRefusal(expired, 400, 'invalid_request_jwt', /expired/)
   })
 })

@@ -40,7 +40,7 @@ describe('mock provider faults', () => {
     const b = await send(s.provider, `${ISSUER}/jwks`)
     expect(b.status).toBe(429)
     expect(b.headers.get('Retry-After')).toBe('0')
-    expect((await b.json()).error).toBe('too_many_requests')
+    expect((await b.json()).error).toBe('rate_limited')
   })
 
   it('uses the given OAuth error code, e.g. invalid_grant at the token endpoint', async () => {

@@ -17,6 +17,8 @@ export const RESOURCE = 'https://api.utility.example/eci/v1'
 export const REDIRECT = 'https://acme.example/eci/callback'
 export const CLIENT_ID = 'acme-solar'
 export const PUBLIC_CLIENT_ID = 'acme-cli'
+/** A `state` of 128 bits (22 base64url characters), as protocol §3.2 requires. */
+export const STATE = 'st-123_4fQm0HrT3yZp7Wf'
 
 export interface ClientKey {
   privateKey: CryptoKey
@@ -104,7 +106,7 @@ export function authorizeParams(challenge: string, extra: Record<string, string 
     response_type: 'code',
     client_id: CLIENT_ID,
     redirect_uri: REDIRECT,
-    state: 'st-123',
+    state: STATE,
     code_challenge: challenge,
     code_challenge_method: 'S256',
     scope: 'eci:basic eci:invoice eci:invoice_detail',

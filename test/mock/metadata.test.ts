@@ -111,4 +111,24 @@ describe('mock provider metadata and JWKS', () => {
       }),
     ).toThrow(/public keys only/)
   })
+
+  it.each([
+    ['clockTolerance over 60 s', { clockTolerance: 61 }, /clockTolerance/],
+    ['a negative clockTolerance', { clockTolerance: -1 }, /clockTolerance/],
+    ['a NaN clockTolerance', { clockTolerance: Number.NaN }, /clockTolerance/],
+    ['an unknown tokenResponse', { tokenResponse: 'json' }, /tokenResponse/],
+  ])('refuses %s with EciConfigError', (_name, extra, message) => {
+    const make = () => createMockProvider({ issuer: ISSUER, clients: [], ...(extra as object) })
+    expect(make).toThrow(EciConfigError)
+    expect(make).toThrow(message)
+  })
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, '60' as unknown as number])(
+    'refuses setClockOffset(%s) with EciConfigError',
+    async (value) => {
+      const { provider } = await setup()
+      expect(() => provider.setClockOffset(value)).toThrow(EciConfigError)
+      expect(Math.abs(provider.now() - Math.floor(Date.now() / 1000))).toBeLessThanOrEqual(1)
+    },
+  )
 })

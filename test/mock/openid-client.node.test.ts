@@ -162,13 +162,14 @@ describe('an independent openid-client completes the ECIS flow against the mock 
       scope: 'eci:basic',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
-      state: 'par-state',
+      state: 'par-state_4fQm0HrT3yZp7Wf',
+      resource: RESOURCE,
     })
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
     const redirect = await fetch(url, { redirect: 'manual' })
     const tokens = await oidc.authorizationCodeGrant(config, new URL(redirect.headers.get('Location')!), {
       pkceCodeVerifier: verifier,
-      expectedState: 'par-state',
+      expectedState: 'par-state_4fQm0HrT3yZp7Wf',
     })
     expect(tokens.scope).toBe('eci:basic')
   })

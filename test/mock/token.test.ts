@@ -186,6 +186,28 @@ describe('mock provider /token: client authentication', () => {
       async (s) => ({ client_assertion: await clientAssertion(s.key, { sub: 'someone' }) }),
     ],
     ['an assertion without jti', async (s) => ({ client_assertion: await clientAssertion(s.key, { jti: undefined }) })],
+    ['an assertion without iat', async (s) => ({ client_assertion: await clientAssertion(s.key, { iat: undefined }) })],
+    [
+      'an assertion whose exp - iat is 301 s',
+      async (s) => {
+        const now = Math.floor(Date.now() / 1000)
+        return { client_assertion: await clientAssertion(s.key, { iat: now, exp: now + 301 }) }
+      },
+    ],
+    [
+      'an assertion whose exp is not after its iat',
+      async (s) => {
+        const now = Math.floor(Date.now() / 1000)
+        return { client_assertion: await clientAssertion(s.key, { iat: now, exp: now }) }
+      },
+    ],
+    [
+      'an assertion issued 90 s in the future',
+      async (s) => {
+        const now = Math.floor(Date.now() / 1000)
+        return { client_assertion: await clientAssertion(s.key, { iat: now + 90, exp: now + 150 }) }
+      },
+    ],
     [
       'an assertion for an unknown client',
       async (s) => ({ client_assertion: await clientAssertion(s.key, {}, 'mallory') }),
@@ -220,6 +242,13 @@ describe('mock provider /token: client authentication', () => {
     }
     for (const k of Object.keys(form)) if (form[k] === '') delete form[k]
     await expectOAuthError(await postForm(s.provider, `${ISSUER}/token`, form, headers), 401, 'invalid_client')
+  })
+
+  it('accepts a client assertion whose exp - iat is exactly 300 s', async () => {
+    const s = await setup()
+    const { code, verifier } = await codeFor(s)
+    const now = Math.floor(Date.now() / 1000)
+    expect((await exchange(s, { code, code_verifier: verifier }, { iat: now, exp: now + 300 })).status).toBe(200)
   })
 
   it('refuses a replayed client assertion jti', async () => {
@@ -352,5 +381,62 @@ describe('mock provider /revoke', () => {
       'invalid_client',
     )
     expect(s.provider.grants()[0]!.revoked).toBe(false)
+  })
+})
+
+describe('mock provider /token: tokenResponse option (protocol §4.2)', () => {
+  it("sends authorization_details and system_account_ids with the default 'both'", async () => {
+    const tokens = await grant(await setup())
+    expect(tokens.authorization_details).toHaveLength(1)
+    expect(tokens.system_account_ids).toEqual(tokens.authorization_details[0]!.system_account_ids)
+  })
+
+  it("sends only authorization_details with 'rar', on the code exchange and on refresh", async () => {
+    const s = await setup({ tokenResponse: 'rar' })
+    const tokens = await grant(s)
+    expect(tokens).not.toHaveProperty('system_account_ids')
+    expect(tokens.authorization_details).toEqual([
+      { type: 'eci', system_account_ids: expect.arrayContaining(['0018-102']), actions: expect.any(Array) },
+    ])
+    const refreshed = await (await refresh(s, tokens.refresh_token)).json()
+    expect(refreshed).not.toHaveProperty('system_account_ids')
+    expect(refreshed.authorization_details).toEqual(tokens.authorization_details)
+  })
+
+  it("sends only the top-level system_account_ids with 'simple', on the code exchange and on refresh", async () => {
+    const s = await setup({ tokenResponse: 'simple' })
+    const tokens = await grant(s)
+    expect(tokens).not.toHaveProperty('authorization_details')
+    expect(tokens.system_account_ids).toContain('0018-102')
+    const refreshed = await (await refresh(s, tokens.refresh_token)).json()
+    expect(refreshed).not.toHaveProperty('authorization_details')
+    expect(refreshed.system_account_ids).toEqual(tokens.system_account_ids)
+  })
+
+  it("does not advertise RAR with 'simple' and ignores an authorization_details parameter", async () => {
+    const s = await setup({ tokenResponse: 'simple' })
+    const metadata = await (await send(s.provider, `${ISSUER}/.well-known/oauth-authorization-server`)).json()
+    expect(metadata).not.toHaveProperty('authorization_details_types_supported')
+    const owner = s.provider.fixtures.owners[0]!
+    const tokens = await grant(s, {
+      scope: 'eci:basic',
+      authorization_details: JSON.stringify([{ type: 'eci', system_account_ids: ['0018-102'] }]),
+    })
+    // Not narrowed, not refused: the parameter is unknown to a provider without RFC 9396.
+    expect(tokens.system_account_ids).toEqual(owner.accounts.map((a) => a.systemAccountId))
+    expect(tokens.scope).toBe('eci:basic')
+  })
+
+  it("refuses a RAR-only request (no scope) at a 'simple' provider with invalid_scope", async () => {
+    const s = await setup({ tokenResponse: 'simple' })
+    const { challenge } = await pkce()
+    const { query } = await authorize(
+      s.provider,
+      authorizeParams(challenge, {
+        scope: undefined,
+        authorization_details: JSON.stringify([{ type: 'eci', system_account_ids: ['0018-102'], actions: ['basic'] }]),
+      }),
+    )
+    expect(query.get('error')).toBe('invalid_scope')
   })
 })

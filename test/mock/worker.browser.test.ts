@@ -19,6 +19,7 @@ import {
   REDIRECT,
   RESOURCE,
   requestJwt,
+  STATE,
 } from './helpers.js'
 
 const worker = setupWorker()
@@ -53,7 +54,7 @@ describe('the mock provider behind setupWorker in a browser', () => {
     const landed = await fetch(authorizeUrl(authorizeParams(challenge)))
     const callback = new URL(((await landed.json()) as { callback: string }).callback)
     expect(callback.searchParams.get('iss')).toBe(ISSUER)
-    expect(callback.searchParams.get('state')).toBe('st-123')
+    expect(callback.searchParams.get('state')).toBe(STATE)
     const code = callback.searchParams.get('code')!
     const token = await fetch(`${ISSUER}/token`, {
       method: 'POST',

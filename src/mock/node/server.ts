@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getResponse } from 'msw'
-import { escapeHtml } from '../http.js'
+import { escapeHtml, MAX_BODY } from '../http.js'
 import { createMockProvider } from '../provider.js'
 import type { MockClient, MockProvider, MockProviderOptions } from '../types.js'
 
@@ -43,24 +43,46 @@ export interface MockProviderServer {
   close(): Promise<void>
 }
 
-const MAX_BODY = 1024 * 1024
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * Reads the body, streaming, up to the handlers' limit ({@link MAX_BODY}); resolves `'too-large'`
+ * as soon as the declared or received size passes it, without buffering the rest.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > MAX_BODY) {
+      resolve('too-large')
+      return
+    }
     const chunks: Buffer[] = []
     let size = 0
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length
       if (size > MAX_BODY) {
-        resolve(undefined)
-        req.destroy()
+        req.off('data', onData)
+        req.pause()
+        resolve('too-large')
         return
       }
       chunks.push(chunk)
-    })
+    }
+    req.on('data', onData)
     req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
+}
+
+/** The answer to an oversized body; the connection is closed after it (the rest is never read). */
+function tooLarge(res: ServerResponse, req: IncomingMessage): void {
+  const body = JSON.stringify({ error: 'invalid_request', error_description: 'the body is larger than 64 kB' })
+  res.on('finish', () => req.destroy())
+  res.writeHead(400, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    'Access-Control-Allow-Origin': '*',
+    Connection: 'close',
+  })
+  res.end(body)
 }
 
 function toRequest(req: IncomingMessage, origin: string, body: Buffer | undefined): Request {
@@ -136,8 +158,8 @@ export async function startMockProviderServer(options: MockProviderServerOptions
   const server = createServer(async (req, res) => {
     try {
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req)
-      if (body === undefined && req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(413).end()
+      if (body === 'too-large') {
+        tooLarge(res, req)
         return
       }
       if (!provider) {
