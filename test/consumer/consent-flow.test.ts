@@ -357,3 +357,52 @@ describe('client_secret_basic (non-conformant providers)', () => {
     }
   })
 })
+
+describe('provider metadata checks', () => {
+  const patchMetadata =
+    (patch: Record<string, unknown>) =>
+    (f: typeof fetch): typeof fetch =>
+    async (input, init) => {
+      const res = await f(input, init)
+      if (!String(input).includes('/.well-known/')) return res
+      return Response.json({ ...(await res.json()), ...patch })
+    }
+
+  it('refuses a provider without PKCE S256', async () => {
+    await expect(world({}, {}, patchMetadata({ code_challenge_methods_supported: ['plain'] }))).rejects.toMatchObject({
+      code: ErrorCode.INVALID_METADATA,
+    })
+  })
+
+  it('refuses an http:// eci_resource unless insecure requests are allowed', async () => {
+    await expect(
+      world({}, {}, patchMetadata({ eci_resource: 'http://api.utility.example/eci/v1' })),
+    ).rejects.toMatchObject({ code: ErrorCode.INVALID_METADATA })
+  })
+
+  it('refuses an eci_resource that is not a URL with EciConfigError, not a TypeError', async () => {
+    await expect(world({}, {}, patchMetadata({ eci_resource: 'not a url' }))).rejects.toMatchObject({
+      name: 'EciConfigError',
+      code: ErrorCode.INVALID_METADATA,
+    })
+  })
+})
+
+describe('clocks', () => {
+  it('dates consent transactions by the provider clock, so a consumer an hour behind still completes consent', async () => {
+    const w = await world()
+    w.mock.setClockOffset(3600)
+    // A consumer discovering now learns the provider's clock from its Date header.
+    const consumer = await EciConsumer.discover({
+      issuer: ISSUER,
+      clientId: 'acme-solar',
+      clientAuth: { method: 'private_key_jwt', key: w.keys.privateJwk },
+      redirectUri: REDIRECT,
+      fetch: w.fetch,
+    })
+    const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+    expect(transaction.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000) + 3600)
+    const grant = await consumer.completeConsent(await w.authorize(url), transaction)
+    expect(grant.accounts.length).toBeGreaterThan(0)
+  })
+})

@@ -48,3 +48,27 @@ describe('DPoP (RFC 9449)', () => {
     expect((await session.basic(first.grant.accounts[0])).system_account_id).toBe(first.grant.accounts[0])
   })
 })
+
+describe('DPoP ignored by the provider', () => {
+  it('uses a Bearer grant as Bearer when the provider does not bind the token', async () => {
+    // A provider without DPoP support never sees it: strip proofs and dpop_jkt on the way to the
+    // PAR and token endpoints, so it issues Bearer tokens.
+    const stripDpop =
+      (f: typeof fetch): typeof fetch =>
+      async (input, init) => {
+        if (!/\/(par|token)$/.test(String(input))) return f(input, init)
+        const headers = new Headers(init?.headers)
+        headers.delete('dpop')
+        const body = new URLSearchParams(String(init?.body ?? ''))
+        body.delete('dpop_jkt')
+        return f(input, { ...init, headers, body })
+      }
+    const w = await world({}, { dpop: true }, stripDpop)
+    const { url, transaction } = await w.consumer.beginConsent({ scopes: ['basic'] })
+    const grant = await w.consumer.completeConsent(await w.authorize(url), transaction)
+    expect(grant.tokenType).toBe('Bearer')
+    expect(grant.dpopJkt).toBeUndefined()
+    const basic = await w.consumer.session(grant).basic(grant.accounts[0])
+    expect(basic.system_account_id).toBe(grant.accounts[0])
+  })
+})

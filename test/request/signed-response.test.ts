@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose/jwt/sign'
 import { HttpResponse, http } from 'msw'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createEciClient, EciHttpError, ErrorCode } from '../../src/index.js'
+import { createEciClient, EciError, EciHttpError, ErrorCode } from '../../src/index.js'
 import {
   ACCESS_TOKEN,
   CLIENT_ID,
@@ -99,5 +99,48 @@ describe('signed (application/jwt) responses', () => {
       fetch: handlerFetch([endpoint.handler]),
     })
     await expect(client.invoice('0018-102', 'inv-1')).rejects.toMatchObject({ code: ErrorCode.INVALID_RESPONSE })
+  })
+})
+
+describe('signed responses: claims and the JWKS fetch', () => {
+  it('refuses a signed response without iat, or from another issuer', async () => {
+    const noIat = async () => {
+      const jwt = await new SignJWT(invoiceBody('0018-102', 'inv-1'))
+        .setProtectedHeader({ alg: 'EdDSA', kid: providerKeys.publicJwk.kid })
+        .setIssuer(ISSUER)
+        .setAudience(CLIENT_ID)
+        .sign(providerKeys.privateKey)
+      return new HttpResponse(jwt, { headers: { 'content-type': 'application/jwt' } })
+    }
+    await expect(setup(noIat).client.invoice('0018-102', 'inv-1')).rejects.toMatchObject({
+      code: ErrorCode.INVALID_RESPONSE,
+    })
+    const otherIssuer = async () => {
+      const jwt = await new SignJWT(invoiceBody('0018-102', 'inv-1'))
+        .setProtectedHeader({ alg: 'EdDSA', kid: providerKeys.publicJwk.kid })
+        .setIssuer('https://evil.example')
+        .setAudience(CLIENT_ID)
+        .setIssuedAt()
+        .sign(providerKeys.privateKey)
+      return new HttpResponse(jwt, { headers: { 'content-type': 'application/jwt' } })
+    }
+    await expect(setup(otherIssuer).client.invoice('0018-102', 'inv-1')).rejects.toMatchObject({
+      code: ErrorCode.INVALID_RESPONSE,
+    })
+  })
+
+  it('does not hang when the JWKS endpoint never answers', async () => {
+    const endpoint = eciEndpoint(consumerKeys.publicJwk, () => signedBody(invoiceBody('0018-102', 'inv-1')))
+    const client = createEciClient({
+      resource: RESOURCE,
+      clientId: CLIENT_ID,
+      signingKey: consumerKeys.privateJwk,
+      accessToken: ACCESS_TOKEN,
+      fetch: handlerFetch([endpoint.handler, http.get(JWKS_URI, () => new Promise<Response>(() => {}))]),
+      providerJwks: JWKS_URI,
+      timeout: 100,
+      retry: 0,
+    })
+    await expect(client.invoice('0018-102', 'inv-1')).rejects.toBeInstanceOf(EciError)
   })
 })
