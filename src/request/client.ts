@@ -227,15 +227,21 @@ export function createEciClient(options: EciClientOptions): EciClient {
     }
   }
 
-  /** Sends with retries; each attempt is signed anew. */
-  async function attempt(claims: EciRequestClaims, accessToken: string, call: CallOptions): Promise<Response> {
+  /** Sends and reads the body, with retries; each attempt is signed anew. */
+  async function attempt(
+    claims: EciRequestClaims,
+    accessToken: string,
+    call: CallOptions,
+  ): Promise<{ response: Response; body: unknown }> {
     const signal = call.signal
     const [signer, ath] = await Promise.all([signingKeyReady(), athOf(accessToken)])
     const sign = () =>
       signWithResolvedKey(signer, { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) })
     for (let retries = 0; ; retries++) {
       try {
-        return await send(claims, accessToken, call, sign)
+        const response = await send(claims, accessToken, call, sign)
+        // Inside the loop: a body that times out mid-read is retried like a timed-out attempt.
+        return { response, body: await readBody(response, claims, call) }
       } catch (error) {
         const wait = retryDelay(error, retries, retry)
         if (wait === undefined || signal?.aborted) throw error
@@ -292,8 +298,7 @@ export function createEciClient(options: EciClientOptions): EciClient {
     let nonceRetried = false
     for (;;) {
       try {
-        const response = await attempt(claims, accessToken, call)
-        const body = await readBody(response, claims, call)
+        const { response, body } = await attempt(claims, accessToken, call)
         return { body, status: response.status, requestId: requestIdOf(response.headers) }
       } catch (error) {
         if (

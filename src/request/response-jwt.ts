@@ -7,9 +7,13 @@ import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose'
 import { createLocalJWKSet } from 'jose/jwks/local'
 import { jwtVerify } from 'jose/jwt/verify'
 import { EciHttpError, ErrorCode } from '../errors.js'
+import { readBodyText } from './read-body.js'
 
 /** Where the provider's response-signing keys come from: a JWKS, or its `jwks_uri`. */
 export type ProviderJwks = JSONWebKeySet | string | URL
+
+/** A JWKS of a few keys is a few kB; refuse anything absurd. */
+const MAX_JWKS_BYTES = 256 * 1024
 
 const REGISTERED_CLAIMS = ['iss', 'aud', 'iat', 'exp', 'nbf', 'jti', 'sub']
 
@@ -45,7 +49,21 @@ export class ResponseVerifier {
         status: res.status,
       })
     }
-    return createLocalJWKSet((await res.json()) as JSONWebKeySet)
+    const text = await readBodyText(res, {
+      timeoutMs: this.#timeoutMs,
+      maxBytes: MAX_JWKS_BYTES,
+      what: 'The JWKS fetch',
+    })
+    let jwks: JSONWebKeySet
+    try {
+      jwks = JSON.parse(text) as JSONWebKeySet
+    } catch (cause) {
+      throw new EciHttpError(ErrorCode.INVALID_RESPONSE, 'The provider JWKS is not valid JSON', {
+        status: res.status,
+        cause,
+      })
+    }
+    return createLocalJWKSet(jwks)
   }
 
   #keySet(reload = false): Promise<JWTVerifyGetKey> {

@@ -404,3 +404,27 @@ describe('ECI call: hostile bodies', () => {
     await expect(client.basic('a')).rejects.toMatchObject({ name: 'EciHttpError', code: ErrorCode.INVALID_RESPONSE })
   })
 })
+
+describe('ECI call: a body that stalls', () => {
+  it('retries an attempt whose body times out mid-read, with a new JWT', async () => {
+    const { client, seen } = setup(
+      (_s, n) =>
+        n === 1
+          ? new HttpResponse(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"sys')) }), {
+              headers: { 'content-type': 'application/json' },
+            })
+          : undefined,
+      { timeout: 100, retry: { limit: 1, backoffLimit: 5 } },
+    )
+    const basic = await client.basic('0018-102')
+    expect(basic.system_account_id).toBe('0018-102')
+    expect(seen).toHaveLength(2)
+    expect(seen[0].claims.jti).not.toBe(seen[1].claims.jti)
+  })
+
+  it('does not retry a malformed body', async () => {
+    const { client, seen } = setup(() => new HttpResponse('{"a":', { headers: { 'content-type': 'application/json' } }))
+    await expect(client.basic('a')).rejects.toMatchObject({ code: ErrorCode.INVALID_RESPONSE })
+    expect(seen).toHaveLength(1)
+  })
+})
