@@ -99,6 +99,45 @@ async function discoverConfiguration(
 }
 
 /**
+ * The ECI endpoint to use: the provider's `eci_resource` (as it spells it, since it is the JWT
+ * `aud` the provider compares), or the `resource` option for providers that publish none; both
+ * must name the same URL when both exist (docs/protocol.md §2.3).
+ */
+function checkResource(o: ResolvedConsumerOptions, advertised: string | undefined): string {
+  let advertisedUrl: URL | undefined
+  if (advertised !== undefined) {
+    try {
+      advertisedUrl = new URL(advertised)
+    } catch {
+      throw new EciConfigError(
+        ErrorCode.INVALID_METADATA,
+        'The provider metadata has an eci_resource that is not a URL',
+      )
+    }
+  }
+  if (o.resource && advertisedUrl && o.resource !== advertisedUrl.href) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_METADATA,
+      `The resource option (${o.resource}) differs from the provider's eci_resource (${advertised})`,
+    )
+  }
+  const resource = advertised ?? o.resource
+  if (!resource) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_METADATA,
+      'No ECI resource: the provider metadata has no eci_resource and the `resource` option is not set',
+    )
+  }
+  if (new URL(resource).protocol !== 'https:' && !o.options.allowInsecureRequests) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_METADATA,
+      'The eci_resource is not https://; pass allowInsecureRequests for a local provider',
+    )
+  }
+  return resource
+}
+
+/**
  * The ECI Consumer: discovers a provider, runs consent, and opens sessions on grants.
  *
  * @example
@@ -186,35 +225,7 @@ export class EciConsumer {
     const config = await discoverConfiguration(o, auth, fetchImpl)
     const metadata = config.serverMetadata() as unknown as EciProviderMetadata
     const advertised = typeof metadata.eci_resource === 'string' ? metadata.eci_resource : undefined
-    if (o.resource && advertised && o.resource !== advertised) {
-      // A token must never be sent to an endpoint the provider does not name (docs/protocol.md §2.3).
-      throw new EciConfigError(
-        ErrorCode.INVALID_METADATA,
-        `The resource option (${o.resource}) differs from the provider's eci_resource (${advertised})`,
-      )
-    }
-    const resource = o.resource ?? advertised
-    if (!resource) {
-      throw new EciConfigError(
-        ErrorCode.INVALID_METADATA,
-        'No ECI resource: the provider metadata has no eci_resource and the `resource` option is not set',
-      )
-    }
-    let resourceUrl: URL
-    try {
-      resourceUrl = new URL(resource)
-    } catch {
-      throw new EciConfigError(
-        ErrorCode.INVALID_METADATA,
-        'The provider metadata has an eci_resource that is not a URL',
-      )
-    }
-    if (resourceUrl.protocol !== 'https:' && !o.options.allowInsecureRequests) {
-      throw new EciConfigError(
-        ErrorCode.INVALID_METADATA,
-        'The eci_resource is not https://; pass allowInsecureRequests for a local provider',
-      )
-    }
+    const resource = checkResource(o, advertised)
     const algs = metadata.eci_request_signing_alg_values_supported
     if (Array.isArray(algs) && !algs.includes(key.alg)) {
       throw new EciConfigError(

@@ -171,6 +171,11 @@ describe('discovery refuses bad configuration', () => {
     })
   })
 
+  it('accepts a resource option that names the same URL as eci_resource, spelled differently', async () => {
+    const { consumer } = await world({}, { resource: 'https://API.utility.example:443/eci/v1' })
+    expect(consumer.resource).toBe('https://api.utility.example/eci/v1')
+  })
+
   it('refuses malformed dpop and timeout options with EciConfigError', async () => {
     await expect(world({}, { dpop: {} as never })).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION })
     await expect(world({}, { timeout: Number.NaN })).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTION })
