@@ -1,0 +1,106 @@
+/** `ecis mock`: the mock provider on a loopback HTTP server until SIGINT/SIGTERM. */
+import { EciConfigError, ErrorCode } from '../../errors.js'
+import { startMockProviderServer } from '../../mock/node/index.js'
+import type { MockClient } from '../../mock/types.js'
+import { integer, parse } from '../args.js'
+import { type CliIo, line, UsageError, untilAborted } from '../io.js'
+import { readPublicJwks } from '../keys.js'
+
+export const MOCK_USAGE = `Usage: ecis mock [options]
+
+Serves the ECIS mock provider on 127.0.0.1 until stopped (Ctrl-C or SIGTERM), with a consent
+page a person can click through in a browser.
+
+Options:
+  --port N                 TCP port; 0 picks a free one (default 4010)
+  --seed N                 fixture seed: same seed, same customers and invoices (default 1)
+  --client-id ID           register this client (needs --jwks and --redirect-uri)
+  --jwks FILE              the client's public keys: a JWKS, one JWK or a PEM (a private key
+                           file works too: only its public part is registered)
+  --redirect-uri URI       a redirect URI of the client, matched exactly; repeat for several
+  --consent MODE           interactive (a page, default), auto (approve at once) or deny
+  --dialect NAME           seed (default), canonical or deviant (the deviations a lenient
+                           client must absorb)
+`
+
+const CONSENT = ['interactive', 'auto', 'deny'] as const
+const DIALECTS = ['seed', 'canonical', 'deviant'] as const
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
+  if (value === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`, MOCK_USAGE)
+  }
+  return value as T
+}
+
+export async function mockCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      port: { type: 'string' },
+      seed: { type: 'string' },
+      'client-id': { type: 'string' },
+      jwks: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      consent: { type: 'string' },
+      dialect: { type: 'string' },
+    },
+    MOCK_USAGE,
+  )
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, MOCK_USAGE)
+  const port = integer(values.port, 'port', MOCK_USAGE, { max: 65535 }) ?? 4010
+  const seed = integer(values.seed, 'seed', MOCK_USAGE) ?? 1
+  const consent = oneOf(values.consent, CONSENT, 'consent') ?? 'interactive'
+  const dialect = oneOf(values.dialect, DIALECTS, 'dialect') ?? 'seed'
+  const clientId = values['client-id']
+  const redirectUris = values['redirect-uri'] ?? []
+  const clients: MockClient[] = []
+  if (clientId !== undefined) {
+    if (!values.jwks) throw new UsageError('--client-id needs --jwks FILE (the public keys to register)', MOCK_USAGE)
+    if (redirectUris.length === 0) throw new UsageError('--client-id needs at least one --redirect-uri', MOCK_USAGE)
+    for (const uri of redirectUris) {
+      if (!URL.canParse(uri)) throw new UsageError(`--redirect-uri "${uri}" is not a URL`, MOCK_USAGE)
+    }
+    clients.push({ clientId, redirectUris, jwks: await readPublicJwks(values.jwks) })
+  } else if (values.jwks !== undefined || redirectUris.length > 0) {
+    throw new UsageError('--jwks and --redirect-uri register a client: pass --client-id too', MOCK_USAGE)
+  }
+
+  let server: Awaited<ReturnType<typeof startMockProviderServer>>
+  try {
+    server = await startMockProviderServer({ port, seed, consent, dialect, clients })
+  } catch (cause) {
+    const code = (cause as { code?: string }).code
+    if (code === 'EADDRINUSE') {
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, `Port ${port} is in use; pass another --port (0 picks one)`, {
+        cause,
+      })
+    }
+    throw cause
+  }
+  try {
+    const out = io.stdout
+    line(out, 'ECIS mock provider')
+    line(out, `  issuer     ${server.issuer}`)
+    line(out, `  metadata   ${server.issuer}/.well-known/oauth-authorization-server`)
+    line(out, `  resource   ${server.resource}`)
+    line(out, `  consent    ${consent}${dialect === 'seed' ? '' : `, dialect ${dialect}`}, seed ${seed}`)
+    for (const c of clients) {
+      line(out, `  client     ${c.clientId} (private_key_jwt; key ids ${c.jwks?.keys.map((k) => k.kid).join(', ')})`)
+      for (const uri of c.redirectUris) line(out, `             redirect URI ${uri}`)
+    }
+    if (clients.length === 0) {
+      line(out, '  client     none registered: pass --client-id ID --jwks FILE --redirect-uri URI to use it')
+    }
+    for (const owner of server.provider.fixtures.owners) {
+      line(out, `  customer   ${owner.name}: ${owner.accounts.map((a) => a.systemAccountId).join(', ')}`)
+    }
+    line(out, 'Stop with Ctrl-C.')
+    await untilAborted(io.signal)
+  } finally {
+    await server.close()
+  }
+  line(io.stderr, 'ecis mock: stopped')
+  return 0
+}

@@ -1,0 +1,127 @@
+/** Shared helpers of the CLI tests: an in-memory `io`, key files, the built binary. */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { exportJWK } from 'jose/key/export'
+import { generateKeyPair } from 'jose/key/generate/keypair'
+import type { CliIo } from '../../src/cli/main.js'
+import { ROOT } from '../examples/package-build.js'
+
+export { ensureBuiltPackage, ROOT } from '../examples/package-build.js'
+
+/** An io whose streams record what was written; `waitFor` resolves when a pattern shows up. */
+export function memoryIo(env: Record<string, string | undefined> = {}, extra: Partial<CliIo> = {}) {
+  let stdout = ''
+  let stderr = ''
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = []
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = (stdout + stderr).match(w.pattern)
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(m)
+      }
+    }
+  }
+  const controller = new AbortController()
+  const io: CliIo = {
+    stdout: {
+      write: (t: string) => {
+        stdout += t
+        check()
+        return true
+      },
+    },
+    stderr: {
+      write: (t: string) => {
+        stderr += t
+        check()
+        return true
+      },
+    },
+    env,
+    signal: controller.signal,
+    openBrowser: () => {},
+    ...extra,
+  }
+  return {
+    io,
+    stop: () => controller.abort(),
+    get stdout() {
+      return stdout
+    },
+    get stderr() {
+      return stderr
+    },
+    waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`)),
+          timeoutMs,
+        )
+        waiters.push({
+          pattern,
+          resolve: (m) => {
+            clearTimeout(timer)
+            resolve(m)
+          },
+        })
+        check()
+      })
+    },
+  }
+}
+
+/** A temporary directory with an ES256 key pair: `key.jwk` (private) and `jwks.json` (public). */
+export async function keyDir() {
+  const dir = await mkdtemp(join(tmpdir(), 'ecis-cli-'))
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  const kid = 'cli-test-key'
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' }
+  const keyPath = join(dir, 'key.jwk')
+  const jwksPath = join(dir, 'jwks.json')
+  await writeFile(keyPath, JSON.stringify(privateJwk), { mode: 0o600 })
+  await writeFile(jwksPath, JSON.stringify({ keys: [publicJwk] }))
+  return { dir, keyPath, jwksPath, publicJwk, privateJwk, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** Spawns the built `ecis` (dist/cli/index.js) with the test's Node. */
+export function spawnCli(args: string[], env: Record<string, string | undefined> = {}) {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/index.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return {
+    child,
+    exit,
+    get stdout() {
+      return stdout
+    },
+    get stderr() {
+      return stderr
+    },
+    async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+      const start = Date.now()
+      for (;;) {
+        const m = stdout.match(pattern)
+        if (m) return m
+        if (child.exitCode !== null || Date.now() - start > timeoutMs) {
+          throw new Error(`no ${pattern} from ecis; stdout:\n${stdout}\nstderr:\n${stderr}`)
+        }
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    },
+  }
+}
