@@ -3,8 +3,18 @@
  * (index.ts). Exit codes: 0 done, 1 an error (or a failed conformance check), 2 a usage mistake,
  * 130 interrupted.
  */
-import { type EciError, EciHttpError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+import { type EciError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { integer, parse } from './args.js'
+import {
+  ACCOUNTS_USAGE,
+  accountsCommand,
+  BASIC_USAGE,
+  INVOICE_DETAIL_USAGE,
+  INVOICE_USAGE,
+  INVOICES_USAGE,
+  invoicesCommand,
+  singleCommand,
+} from './commands/data.js'
 import { MOCK_USAGE, mockCommand } from './commands/mock.js'
 import { runDemo } from './demo.js'
 import { type CliIo, line, UsageError } from './io.js'
@@ -22,6 +32,7 @@ Options:
 `
 
 interface Command {
+  synopsis: string
   summary: string
   usage: string
   run(args: string[], io: CliIo): Promise<number>
@@ -29,7 +40,8 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   demo: {
-    summary: 'demo [--seed N] [--last N]     the whole journey against the embedded mock provider',
+    synopsis: 'demo [--seed N] [--last N]',
+    summary: 'the whole journey against the embedded mock provider',
     usage: DEMO_USAGE,
     async run(args, io) {
       const { values, positionals } = parse(args, { seed: { type: 'string' }, last: { type: 'string' } }, DEMO_USAGE)
@@ -43,9 +55,40 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   mock: {
-    summary: 'mock [--port N] [--seed N] …     serve the mock provider on 127.0.0.1 until stopped',
+    synopsis: 'mock [--port N] [--seed N] …',
+    summary: 'serve the mock provider on 127.0.0.1 until stopped',
     usage: MOCK_USAGE,
     run: mockCommand,
+  },
+  accounts: {
+    synopsis: 'accounts',
+    summary: 'the accounts, scopes and expiry of the stored grant',
+    usage: ACCOUNTS_USAGE,
+    run: accountsCommand,
+  },
+  basic: {
+    synopsis: 'basic ACCOUNT',
+    summary: "ECI Basic: the account's standing data",
+    usage: BASIC_USAGE,
+    run: singleCommand('basic'),
+  },
+  invoice: {
+    synopsis: 'invoice ACCOUNT INVOICE',
+    summary: "ECI Invoice: one invoice's summary",
+    usage: INVOICE_USAGE,
+    run: singleCommand('invoice'),
+  },
+  'invoice-detail': {
+    synopsis: 'invoice-detail ACCOUNT INVOICE',
+    summary: 'ECI Invoice Detail: line items and credits',
+    usage: INVOICE_DETAIL_USAGE,
+    run: singleCommand('invoice-detail'),
+  },
+  invoices: {
+    synopsis: 'invoices ACCOUNT [--detail]',
+    summary: "the account's invoice history (--since, --concurrency)",
+    usage: INVOICES_USAGE,
+    run: invoicesCommand,
   },
 }
 
@@ -53,9 +96,9 @@ export const USAGE = `Usage: ecis <command> [options]
 
 Commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.summary}`)
+  .map((c) => `  ${c.synopsis.padEnd(32)}${c.summary}`)
   .join('\n')}
-  help [COMMAND]                  show this text, or a command's options
+  ${'help [COMMAND]'.padEnd(32)}show this text, or a command's options
 
 "ecis COMMAND --help" shows a command's options. Exit codes: 0 done, 1 error, 2 usage mistake.
 `
@@ -63,10 +106,6 @@ ${Object.values(COMMANDS)
 /** One line for an error: `ecis: <name> [<code>]: <message>`; never a stack trace or a secret. */
 export function describeError(error: EciError): string {
   let text = `ecis: ${error.name} [${error.code}]: ${error.message}`
-  if (error instanceof EciHttpError) {
-    const extra = [error.error && `error ${error.error}`, error.requestId && `request id ${error.requestId}`]
-    if (extra.some(Boolean)) text += ` (${extra.filter(Boolean).join(', ')})`
-  }
   if (error instanceof EciValidationError) {
     for (const issue of error.issues.slice(0, 20)) text += `\n  ${issue.path.join('.') || '(body)'}: ${issue.message}`
     if (error.issues.length > 20) text += `\n  … ${error.issues.length - 20} more`

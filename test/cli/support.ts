@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
+import { writeGrant, writeGrantConfig } from '../../src/cli/grant-store.js'
 import type { CliIo } from '../../src/cli/main.js'
+import { EciConsumer } from '../../src/index.js'
+import { type MockProviderServerOptions, startMockProviderServer } from '../../src/mock/node/index.js'
 import { ROOT } from '../examples/package-build.js'
 
 export { ensureBuiltPackage, ROOT } from '../examples/package-build.js'
@@ -122,6 +125,44 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
         }
         await new Promise((r) => setTimeout(r, 50))
       }
+    },
+  }
+}
+
+/**
+ * A loopback mock provider, a client registered with it, and a grant obtained through the SDK
+ * (auto consent), stored where the CLI looks for it (grant file + sidecar with the key path).
+ */
+export async function providerWithStoredGrant(options: Partial<MockProviderServerOptions> = {}) {
+  const keys = await keyDir()
+  const redirectUri = 'http://127.0.0.1/eci/callback'
+  const server = await startMockProviderServer({
+    port: 0,
+    seed: 5,
+    clients: [{ clientId: 'acme-solar', redirectUris: [redirectUri], jwks: { keys: [keys.publicJwk] } }],
+    ...options,
+  })
+  const consumer = await EciConsumer.discover({
+    issuer: server.issuer,
+    clientId: 'acme-solar',
+    clientAuth: { method: 'private_key_jwt', key: keys.privateJwk },
+    redirectUri,
+    allowInsecureRequests: true,
+  })
+  const { url, transaction } = await consumer.beginConsent({ scopes: ['basic', 'invoice', 'invoice_detail'] })
+  const answer = await fetch(url, { redirect: 'manual' })
+  const grant = await consumer.completeConsent(answer.headers.get('location') as string, transaction)
+  const grantFile = join(keys.dir, 'state', 'grant.json')
+  await writeGrant(grantFile, grant)
+  await writeGrantConfig(grantFile, { keyPath: keys.keyPath, allowInsecureRequests: true })
+  return {
+    keys,
+    server,
+    grant,
+    grantFile,
+    cleanup: async () => {
+      await server.close()
+      await keys.cleanup()
     },
   }
 }

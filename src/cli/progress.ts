@@ -1,0 +1,33 @@
+/** Progress of long syncs on stderr: a bar redrawn in place on a terminal, a plain count otherwise. */
+import type { CliStream } from './io.js'
+
+export interface Progress {
+  tick(): void
+  done(): void
+}
+
+/** A progress display for `total` items named `what` (e.g. "invoices of 0018-102"). */
+export function progress(stream: CliStream, total: number, what: string): Progress {
+  let count = 0
+  if (!stream.isTTY) {
+    return {
+      tick: () => {
+        count++
+      },
+      done: () => stream.write(`${count}/${total} ${what} fetched\n`),
+    }
+  }
+  const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - what.length - 20))
+  const draw = () => {
+    const filled = total === 0 ? width : Math.round((count / total) * width)
+    stream.write(`\r[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${count}/${total} ${what}`)
+  }
+  draw()
+  return {
+    tick: () => {
+      count++
+      draw()
+    },
+    done: () => stream.write('\r\x1b[2K'),
+  }
+}

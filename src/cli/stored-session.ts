@@ -1,0 +1,78 @@
+/** Opens a session on the stored grant: grant file, key (from --key or the sidecar config), onGrant. */
+import { EciConsumer } from '../consumer.js'
+import { EciConfigError, ErrorCode } from '../errors.js'
+import type { Grant } from '../grant/grant.js'
+import type { EciSession } from '../grant/session.js'
+import type { Deviation, ValidationMode } from '../schemas/index.js'
+import { defaultGrantFile, readGrant, readGrantConfig, writeGrant } from './grant-store.js'
+import type { CliIo, CliStream } from './io.js'
+import { readPrivateKey } from './keys.js'
+
+/** The options every command that uses the stored grant takes. */
+export const GRANT_OPTIONS = {
+  'grant-file': { type: 'string' },
+  key: { type: 'string' },
+  'allow-insecure': { type: 'boolean' },
+} as const
+
+export const GRANT_OPTIONS_USAGE = `  --grant-file PATH        the grant (default $ECIS_GRANT_FILE or ~/.config/ecis/grant.json)
+  --key FILE               the client's private key (default: the path "ecis consent" stored
+                           next to the grant)
+  --allow-insecure         allow an http:// provider (default: as stored by "ecis consent")`
+
+export interface StoredSession {
+  consumer: EciConsumer
+  session: EciSession
+  grant: Grant
+  grantFile: string
+}
+
+/** Collects deviations and prints each distinct one (kind and field path) once on stderr. */
+export class DeviationLog {
+  readonly seen = new Map<string, { deviation: Deviation; count: number }>()
+  readonly add = (deviation: Deviation): void => {
+    const key = `${deviation.kind} ${deviation.path.join('.')}`
+    const entry = this.seen.get(key)
+    if (entry) entry.count++
+    else this.seen.set(key, { deviation, count: 1 })
+  }
+  print(stream: CliStream): void {
+    for (const { deviation, count } of this.seen.values()) {
+      stream.write(
+        `ecis: deviation ${deviation.kind} at ${deviation.path.join('.') || '(body)'}: ${deviation.message}${count > 1 ? ` (×${count})` : ''}\n`,
+      )
+    }
+  }
+}
+
+export async function openStoredSession(
+  values: { 'grant-file'?: string | undefined; key?: string | undefined; 'allow-insecure'?: boolean | undefined },
+  io: CliIo,
+  options: { validation?: ValidationMode; onDeviation?: (d: Deviation) => void } = {},
+): Promise<StoredSession> {
+  const grantFile = values['grant-file'] ?? defaultGrantFile(io.env)
+  const grant = await readGrant(grantFile)
+  const config = await readGrantConfig(grantFile)
+  const keyPath = values.key ?? config?.keyPath
+  if (!keyPath) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_KEY,
+      `No key for the grant at ${grantFile}: pass --key FILE (the client's private key)`,
+    )
+  }
+  if (!grant || typeof grant !== 'object' || typeof grant.issuer !== 'string' || typeof grant.clientId !== 'string') {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, `The grant file ${grantFile} does not hold a grant`)
+  }
+  const key = await readPrivateKey(keyPath)
+  const consumer = await EciConsumer.discover({
+    issuer: grant.issuer,
+    clientId: grant.clientId,
+    clientAuth: { method: 'private_key_jwt', key },
+    allowInsecureRequests: values['allow-insecure'] === true || config?.allowInsecureRequests === true,
+    validation: options.validation,
+    onDeviation: options.onDeviation,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  })
+  const session = consumer.session(grant, { onGrant: (next) => writeGrant(grantFile, next) })
+  return { consumer, session, grant, grantFile }
+}
