@@ -5,6 +5,7 @@
  */
 import { type EciError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { integer, parse } from './args.js'
+import { CONSENT_USAGE, consentCommand } from './commands/consent.js'
 import {
   ACCOUNTS_USAGE,
   accountsCommand,
@@ -59,6 +60,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'serve the mock provider on 127.0.0.1 until stopped',
     usage: MOCK_USAGE,
     run: mockCommand,
+  },
+  consent: {
+    synopsis: 'consent --issuer URL …',
+    summary: 'consent through a loopback redirect; stores the grant (0600)',
+    usage: CONSENT_USAGE,
+    run: consentCommand,
   },
   accounts: {
     synopsis: 'accounts',
