@@ -5,6 +5,7 @@
  */
 import { type EciError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { integer, parse } from './args.js'
+import { CHECK_USAGE, checkCommand } from './commands/check.js'
 import { CONSENT_USAGE, consentCommand } from './commands/consent.js'
 import {
   ACCOUNTS_USAGE,
@@ -96,6 +97,12 @@ const COMMANDS: Record<string, Command> = {
     summary: "the account's invoice history (--since, --concurrency)",
     usage: INVOICES_USAGE,
     run: invoicesCommand,
+  },
+  check: {
+    synopsis: 'check --issuer URL …',
+    summary: 'a provider conformance report (exit 1 when a check fails)',
+    usage: CHECK_USAGE,
+    run: checkCommand,
   },
 }
 
