@@ -17,6 +17,35 @@ const IGNORED_SCOPES = new Set(['offline_access'])
 /** Shortest `state`: 128 bits in base64url (protocol §3.2). */
 const MIN_STATE_LENGTH = 22
 
+const LOOPBACK_IPS = new Set(['127.0.0.1', '[::1]'])
+
+/**
+ * Exact match, except that loopback IP redirect URIs match on any port (RFC 8252 §7.3: a native
+ * app listens on an ephemeral port chosen at the time of the request).
+ */
+export function redirectUriMatches(registered: string, requested: string): boolean {
+  if (registered === requested) return true
+  let a: URL
+  let b: URL
+  try {
+    a = new URL(registered)
+    b = new URL(requested)
+  } catch {
+    return false
+  }
+  return (
+    a.protocol === 'http:' &&
+    b.protocol === 'http:' &&
+    LOOPBACK_IPS.has(a.hostname) &&
+    a.hostname === b.hostname &&
+    a.pathname === b.pathname &&
+    a.search === b.search &&
+    b.hash === '' &&
+    b.username === '' &&
+    b.password === ''
+  )
+}
+
 /**
  * Checks the client and `redirect_uri`. Failures here must never be redirected: the redirect
  * target is not trustworthy.
@@ -31,7 +60,7 @@ export function checkClientAndRedirect(
   if (!client) return { error: 'invalid_client', description: 'unknown client_id' }
   const redirectUri = params.get('redirect_uri')
   if (!redirectUri) return { error: 'invalid_request', description: 'redirect_uri is missing' }
-  if (!client.redirectUris.includes(redirectUri)) {
+  if (!client.redirectUris.some((registered) => redirectUriMatches(registered, redirectUri))) {
     return { error: 'invalid_request', description: 'redirect_uri is not registered for this client' }
   }
   return { client, redirectUri }

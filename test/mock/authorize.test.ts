@@ -6,6 +6,7 @@ import {
   clientAssertion,
   grant,
   ISSUER,
+  makeKey,
   PUBLIC_CLIENT_ID,
   pkce,
   postForm,
@@ -382,5 +383,34 @@ describe('mock provider /par', () => {
     const s = await setup()
     expect((await push(s, { resource: RESOURCE })).res.status).toBe(201)
     expect((await push(s, { resource: `${RESOURCE}/other` })).res.status).toBe(400)
+  })
+})
+
+describe('mock provider /authorize: loopback redirect URIs (RFC 8252 §7.3)', () => {
+  const LOOPBACK = 'http://127.0.0.1/callback'
+
+  it('redirects to a registered loopback IP redirect URI on the port the request names', async () => {
+    const key = await makeKey()
+    const { provider } = await setup(
+      { clients: [{ clientId: CLIENT_ID, redirectUris: [LOOPBACK], jwks: { keys: [key.publicJwk] } }] },
+      key,
+    )
+    const { challenge } = await pkce()
+    const requested = 'http://127.0.0.1:53117/callback'
+    const { response } = await authorize(provider, authorizeParams(challenge, { redirect_uri: requested }))
+    expect(response.status).toBe(302)
+    expect(response.headers.get('Location')?.startsWith(`${requested}?`)).toBe(true)
+  })
+
+  it.each([
+    ['http://127.0.0.1:53117/callback', true],
+    ['http://127.0.0.1/callback', true],
+    ['http://127.0.0.1:53117/other', false],
+    ['http://localhost:53117/callback', false],
+    ['https://127.0.0.1:53117/callback', false],
+    ['http://127.0.0.1:53117/callback?x=1', false],
+  ])('matches %s against a registered http://127.0.0.1/callback: %s', async (requested, ok) => {
+    const { redirectUriMatches } = await import('../../src/mock/authorization-request.js')
+    expect(redirectUriMatches(LOOPBACK, requested)).toBe(ok)
   })
 })
