@@ -44,12 +44,14 @@ export default defineConfig({
             'jose/jwk/embedded',
           ],
         },
+        // The page is served on 127.0.0.1 so that it can be a loopback IP redirect URI (RFC 8252).
+        server: { host: '127.0.0.1' },
         test: {
           name: 'browser',
           // Everything that is not Node-only runs again in real headless Chromium.
           include: ['test/**/*.test.ts'],
-          // A loopback authorization server for the real-redirect consent test (provide/inject).
-          globalSetup: ['test/consent/authorize-server.global-setup.ts'],
+          // The mock provider on loopback for the real-redirect consent test (provide/inject).
+          globalSetup: ['test/consent/mock-provider.global-setup.ts'],
           exclude: ['test/**/*.node.test.ts', 'test/cli/**', 'test/mock-node/**'],
           testTimeout: 20_000,
           browser: {

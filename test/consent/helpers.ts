@@ -6,7 +6,10 @@ export const REDIRECT_URI = 'https://acme.example/eci/callback'
 export const ECI_RESOURCE = 'https://api.utility.example/eci/v1'
 export const AUTHORIZE = `${ISSUER}/oauth/authorize`
 
-/** Clients of the loopback test authorization server; `REFUSING_CLIENT` always gets `access_denied`. */
+/** Path of the browser test's callback page (on the test page's own 127.0.0.1 origin). */
+export const CALLBACK_PATH = '/__ecis-consent-callback'
+
+/** Clients of the loopback mock provider; `REFUSING_CLIENT`'s customer always declines. */
 export const BROWSER_CLIENT = 'browser-app'
 export const REFUSING_CLIENT = 'refusing-app'
 

@@ -1,6 +1,6 @@
 // Real navigation in headless Chromium: the page starts consent, an iframe follows the
-// authorization URL to a loopback authorization server (another origin), which 302-redirects
-// back to a callback URL on this page's origin; the page then reads the callback URL.
+// authorization URL to the shipped mock provider on loopback (another origin), which
+// 302-redirects back to a callback URL on this page's origin; the page then reads the callback URL.
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import {
   beginConsent,
@@ -9,10 +9,10 @@ import {
   parseConsentCallback,
   sessionStorageStore,
 } from '../../src/consent/index.js'
-import { BROWSER_CLIENT, caught, REFUSING_CLIENT } from './helpers.js'
+import { BROWSER_CLIENT, CALLBACK_PATH, caught, REFUSING_CLIENT } from './helpers.js'
 
 const issuer = inject('consentAuthServer')
-const redirectUri = new URL('/__ecis-consent-callback', location.origin).href
+const redirectUri = new URL(CALLBACK_PATH, location.origin).href
 
 /** Navigates an iframe to `url` and resolves with its location once it is back on this origin. */
 function followInFrame(url: string, timeoutMs = 10_000): Promise<string> {
@@ -50,7 +50,7 @@ describe('browser consent with a real redirect', () => {
       redirectUri,
       scopes: ['basic', 'invoice'],
       store: sessionStorageStore(),
-      allowInsecureRequests: true, // the test provider is http://127.0.0.1
+      allowInsecureRequests: true, // the mock provider is http://127.0.0.1
     })
     expect(url.startsWith(`${issuer}/authorize?`)).toBe(true)
 
@@ -96,6 +96,6 @@ describe('browser consent with a real redirect', () => {
     const error = await caught(() => parseConsentCallback(landed, { store: sessionStorageStore() }))
     expect(error).toBeInstanceOf(EciConsentError)
     expect(error.code).toBe(ErrorCode.ACCESS_DENIED)
-    expect((error as EciConsentError).errorDescription).toBe('The customer declined')
+    expect((error as EciConsentError).error).toBe('access_denied')
   })
 })
