@@ -30,5 +30,30 @@ export default defineConfig([
     target: 'node22',
     platform: 'node',
     splitting: false,
+    // msw is only an optional peer of the library, but the CLI's demo and mock run it: bundle it
+    // (and its dependencies) so `npx ecis demo` works without installing msw.
+    // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
+    banner: {
+      js: "import { createRequire as __ecisCreateRequire } from 'node:module'; const require = __ecisCreateRequire(import.meta.url);",
+    },
+    noExternal: [
+      /^msw/,
+      /^@mswjs\//,
+      /^@open-draft\//,
+      /^graphql/,
+      'outvariant',
+      'strict-event-emitter',
+      'headers-polyfill',
+      'is-node-process',
+      'path-to-regexp',
+      'cookie',
+      'statuses',
+      'tough-cookie',
+      'tldts',
+      'tldts-core',
+      'rettime',
+      'until-async',
+      'type-fest',
+    ],
   },
 ])

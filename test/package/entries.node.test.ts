@@ -44,3 +44,26 @@ describe('errors keep instanceof across entries', () => {
     expect(error).toBeInstanceOf(main.EciValidationError)
   })
 })
+
+describe('the ecis command in an installed package', () => {
+  it('imports only declared dependencies and Node built-ins (msw, an optional peer, is bundled)', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { builtinModules } = await import('node:module')
+    const pkg = JSON.parse(await readFile(`${ROOT}/package.json`, 'utf8'))
+    const cli = await readFile(`${ROOT}/dist/cli/index.js`, 'utf8')
+    const specifiers = new Set(
+      [
+        ...cli.matchAll(
+          /(?:^|[\s;])(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+        ),
+      ].map((m) => m[1] ?? m[2]),
+    )
+    const packageOf = (s: string) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0])
+    const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules])
+    const stray = [...specifiers].filter(
+      (s) => !s.startsWith('.') && !s.startsWith('node:') && !allowed.has(packageOf(s)),
+    )
+    expect(specifiers.size).toBeGreaterThan(5)
+    expect(stray).toEqual([])
+  })
+})
