@@ -5,7 +5,8 @@
  */
 import { decodeJwt } from 'jose/jwt/decode'
 import { jwtVerify } from 'jose/jwt/verify'
-import { type MockContext, type ResolvedClient, SIGNING_ALGS } from './context.js'
+import { type CallNote, type MockContext, type ResolvedClient, SIGNING_ALGS } from './context.js'
+import { readForm } from './http.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 /** Longest client assertion lifetime (`exp` − `iat`) accepted, in seconds. */
@@ -92,4 +93,38 @@ export async function authenticateClient(
     return refuse('client_assertion jti was used already', clientId)
   }
   return { ok: true, client }
+}
+
+/** The outcome of {@link readAuthenticatedForm}: the form and its client, or what to refuse with. */
+export type AuthenticatedForm =
+  | { ok: true; form: URLSearchParams; client: ResolvedClient }
+  | { ok: false; status: number; error: string; description: string }
+
+/**
+ * Reads a form-encoded body and authenticates its client, recording the client on the call
+ * note: the first steps of the token, PAR and revocation endpoints.
+ */
+export async function readAuthenticatedForm(
+  ctx: MockContext,
+  request: Request,
+  note: CallNote,
+  endpoint: string,
+): Promise<AuthenticatedForm> {
+  const form = await readForm(request)
+  if (!form) {
+    return {
+      ok: false,
+      status: 400,
+      error: 'invalid_request',
+      description: 'the body must be application/x-www-form-urlencoded',
+    }
+  }
+  note.client = form.get('client_id') ?? undefined
+  const auth = await authenticateClient(ctx, request, form, endpoint)
+  if (!auth.ok) {
+    note.client = auth.clientId
+    return auth
+  }
+  note.client = auth.client.clientId
+  return { ok: true, form, client: auth.client }
 }

@@ -4,9 +4,9 @@
  * @module
  */
 import { checkAuthorizationParams, checkClientAndRedirect } from './authorization-request.js'
-import { authenticateClient } from './client-auth.js'
+import { readAuthenticatedForm } from './client-auth.js'
 import type { CallNote, MockContext } from './context.js'
-import { json, oauthError, readForm } from './http.js'
+import { json, oauthError } from './http.js'
 import { randomToken } from './state.js'
 
 /** Lifetime of a `request_uri`, in seconds. */
@@ -14,15 +14,9 @@ const REQUEST_URI_TTL = 60
 
 /** `POST /par`. */
 export async function handlePar(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
-  const form = await readForm(request)
-  if (!form) return oauthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded')
-  note.client = form.get('client_id') ?? undefined
-  const auth = await authenticateClient(ctx, request, form, ctx.endpoints.par)
-  if (!auth.ok) {
-    note.client = auth.clientId
-    return oauthError(auth.status, auth.error, auth.description)
-  }
-  note.client = auth.client.clientId
+  const auth = await readAuthenticatedForm(ctx, request, note, ctx.endpoints.par)
+  if (!auth.ok) return oauthError(auth.status, auth.error, auth.description)
+  const form = auth.form
   if (form.has('request_uri'))
     return oauthError(400, 'invalid_request', 'request_uri is not allowed in a pushed request')
   if (!form.has('client_id')) form.set('client_id', auth.client.clientId)

@@ -3,21 +3,15 @@
  * access and refresh tokens stop working.
  * @module
  */
-import { authenticateClient } from './client-auth.js'
+import { readAuthenticatedForm } from './client-auth.js'
 import type { CallNote, MockContext } from './context.js'
-import { oauthError, readForm } from './http.js'
+import { oauthError } from './http.js'
 
 /** `POST /revoke`. Answers 200 for unknown tokens too, as RFC 7009 §2.2 requires. */
 export async function handleRevocation(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
-  const form = await readForm(request)
-  if (!form) return oauthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded')
-  note.client = form.get('client_id') ?? undefined
-  const auth = await authenticateClient(ctx, request, form, ctx.endpoints.revocation)
-  if (!auth.ok) {
-    note.client = auth.clientId
-    return oauthError(auth.status, auth.error, auth.description)
-  }
-  note.client = auth.client.clientId
+  const auth = await readAuthenticatedForm(ctx, request, note, ctx.endpoints.revocation)
+  if (!auth.ok) return oauthError(auth.status, auth.error, auth.description)
+  const form = auth.form
   const token = form.get('token')
   if (!token) return oauthError(400, 'invalid_request', 'token is missing')
   const familyId = ctx.state.refreshTokens.get(token)?.familyId ?? ctx.state.accessTokens.get(token)?.familyId

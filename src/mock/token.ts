@@ -4,10 +4,10 @@
  * binding.
  * @module
  */
-import { authenticateClient } from './client-auth.js'
+import { readAuthenticatedForm } from './client-auth.js'
 import type { CallNote, MockContext, ResolvedClient } from './context.js'
 import { sha256, verifyDpopProof } from './dpop.js'
-import { json, oauthError, readForm } from './http.js'
+import { json, oauthError } from './http.js'
 import { type Action, type Family, randomToken } from './state.js'
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
@@ -149,17 +149,9 @@ async function refresh(
 
 /** `POST /token`. */
 export async function handleToken(ctx: MockContext, request: Request, note: CallNote): Promise<Response> {
-  const form = await readForm(request)
-  if (!form) {
-    return tokenError(ctx, 400, 'invalid_request', 'the body must be application/x-www-form-urlencoded')
-  }
-  note.client = form.get('client_id') ?? undefined
-  const auth = await authenticateClient(ctx, request, form, ctx.endpoints.token)
-  if (!auth.ok) {
-    note.client = auth.clientId
-    return tokenError(ctx, auth.status, auth.error, auth.description)
-  }
-  note.client = auth.client.clientId
+  const auth = await readAuthenticatedForm(ctx, request, note, ctx.endpoints.token)
+  if (!auth.ok) return tokenError(ctx, auth.status, auth.error, auth.description)
+  const form = auth.form
   for (const resource of form.getAll('resource')) {
     if (resource !== ctx.resource) return tokenError(ctx, 400, 'invalid_target', 'unknown resource')
   }
