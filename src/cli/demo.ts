@@ -6,7 +6,7 @@ import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConsumer } from '../consumer.js'
 import { startMockProviderServer } from '../mock/node/index.js'
-import { table, usd } from './table.js'
+import { detailColumns, table, usd } from './table.js'
 
 export interface DemoOptions {
   /** Mock data seed. */
@@ -81,15 +81,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
           d.system_invoice_id,
           d.invoice_date,
           `${d.service_period_start} → ${d.service_period_end}`,
-          `${d.energy_consumption_quantity} ${d.delivery_unit}`,
-          usd(
-            d.energy_consumption_total +
-              d.distribution_total +
-              d.transmission_total +
-              d.stranded_costs_total +
-              d.conservation_total,
-          ),
-          `${d.credit_allocated} ${d.credit_unit}`,
+          ...detailColumns(d),
           usd(d.invoice_total),
           d.invoice_paid ? 'paid' : 'open',
         ])

@@ -1,3 +1,5 @@
+import type { InvoiceDetail } from '../schemas/responses.js'
+
 /** Plain-text tables for the terminal: columns padded to their widest cell, numbers right-aligned. */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))]
@@ -13,3 +15,14 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 /** USD with two decimals. */
 export const usd = (n: number): string => `$${n.toFixed(2)}`
+
+/** The detail columns shared by `ecis demo` and `ecis invoices --detail`: usage, charges, credit used. */
+export function detailColumns(d: InvoiceDetail): string[] {
+  const charges =
+    d.energy_consumption_total +
+    d.distribution_total +
+    d.transmission_total +
+    d.stranded_costs_total +
+    d.conservation_total
+  return [`${d.energy_consumption_quantity} ${d.delivery_unit}`, usd(charges), `${d.credit_allocated} ${d.credit_unit}`]
+}

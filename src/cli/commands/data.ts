@@ -12,7 +12,7 @@ import { type CliIo, json, line, UsageError } from '../io.js'
 import { fields } from '../output.js'
 import { progress } from '../progress.js'
 import { DeviationLog, GRANT_OPTIONS, GRANT_OPTIONS_USAGE, openStoredSession } from '../stored-session.js'
-import { table, usd } from '../table.js'
+import { detailColumns, table, usd } from '../table.js'
 
 const COMMON = `${GRANT_OPTIONS_USAGE}
   --lenient                accept the common provider deviations (numeric strings, date-times),
@@ -200,17 +200,7 @@ export async function invoicesCommand(args: string[], io: CliIo): Promise<number
     ]
     if (detail) {
       const d = i as InvoiceDetail
-      row.push(
-        `${d.energy_consumption_quantity} ${d.delivery_unit}`,
-        usd(
-          d.energy_consumption_total +
-            d.distribution_total +
-            d.transmission_total +
-            d.stranded_costs_total +
-            d.conservation_total,
-        ),
-        `${d.credit_allocated} ${d.credit_unit}`,
-      )
+      row.push(...detailColumns(d))
     }
     row.push(usd(i.invoice_total), i.invoice_due_date, i.invoice_paid ? 'paid' : 'open')
     return row
