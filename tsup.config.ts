@@ -10,7 +10,8 @@ export default defineConfig([
       'mock/node/index': 'src/mock/node/index.ts',
     },
     format: ['esm', 'cjs'],
-    dts: true,
+    // Declarations marked @internal (the session's constructor, resolved options) stay out of the public types.
+    dts: { compilerOptions: { stripInternal: true } },
     clean: true,
     sourcemap: true,
     target: 'es2023',

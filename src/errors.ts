@@ -189,8 +189,27 @@ export class EciValidationError extends EciError {
   }
 }
 
+/** Fields of an {@link EciNetworkError}. */
+export interface EciNetworkErrorOptions extends EciErrorOptions {
+  /** The host the request went to. */
+  host?: string | undefined
+  /** The root cause's system code (`ENOTFOUND`, `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, a TLS code, …). */
+  rootCause?: string | undefined
+}
+
 /** No HTTP response arrived: network failure, timeout, or the caller aborted. */
-export class EciNetworkError extends EciError {}
+export class EciNetworkError extends EciError {
+  /** The host the request went to, when known. */
+  readonly host: string | undefined
+  /** The root cause's system code, when the runtime reported one (`ENOTFOUND`, `ECONNREFUSED`, …). */
+  readonly rootCause: string | undefined
+
+  constructor(code: ErrorCode, message: string, options?: EciNetworkErrorOptions) {
+    super(code, message, options)
+    this.host = options?.host
+    this.rootCause = options?.rootCause
+  }
+}
 
 const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
 
@@ -220,27 +239,73 @@ function withoutRequest(error: unknown): unknown {
   return stripped
 }
 
+/** A system or TLS error code anywhere in a cause chain (undici nests them), e.g. `ECONNREFUSED`. */
+export function rootCauseCode(error: unknown): string | undefined {
+  let current = error
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (
+      typeof code === 'string' &&
+      /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|ERR_SSL_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/.test(code)
+    ) {
+      return code
+    }
+    const errors = (current as { errors?: unknown }).errors
+    if (Array.isArray(errors) && errors.length > 0) {
+      const inner = rootCauseCode(errors[0])
+      if (inner) return inner
+    }
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/**
+ * Whether a `fetch` failure means no (complete) response: a failed connection, or a body cut off
+ * after the headers (undici's `TypeError: terminated`), or the browser's opaque network error.
+ */
+function isNetworkFailure(error: unknown, name: string): boolean {
+  if (name === 'NetworkError') return true
+  if (!(error instanceof TypeError)) return false
+  return /fetch|network|load failed|socket|terminated|other side closed|ECONN|EPIPE/i.test(error.message)
+}
+
+/** Where a foreign error came from, for {@link toEciError}. */
+export interface ForeignErrorContext {
+  /** The error came out of `fetch` itself (or reading a body): anything but an abort is a network failure. */
+  network?: boolean
+  /** The host the request went to. */
+  host?: string | undefined
+}
+
+function networkError(error: unknown, context: string, where: ForeignErrorContext): EciNetworkError {
+  const rootCause = rootCauseCode(error)
+  const to = where.host ? ` from ${where.host}` : ''
+  return new EciNetworkError(
+    ErrorCode.NETWORK,
+    `${context} failed: no response${to}${rootCause ? ` (${rootCause})` : ''}`,
+    { cause: error, host: where.host, rootCause },
+  )
+}
+
 /**
  * The one boundary that turns foreign errors into SDK errors, keeping the original in `cause`:
  * our own errors pass through; aborts and timeouts (DOMException) become {@link EciNetworkError};
- * a `TypeError` from `fetch` becomes a network error; zod and jose errors keep their meaning;
- * anything else is `ERR_ECI_INTERNAL`.
+ * a failed or cut-off `fetch` becomes a network error with its root cause; zod and jose errors
+ * keep their meaning; anything else is `ERR_ECI_INTERNAL`.
  */
-export function toEciError(foreign: unknown, context = 'ECIS call'): EciError {
+export function toEciError(foreign: unknown, context = 'ECIS call', where: ForeignErrorContext = {}): EciError {
   if (foreign instanceof EciError) return foreign
   const error = withoutRequest(foreign)
   const name = error instanceof Error || (typeof error === 'object' && error !== null) ? (error as Error).name : ''
   if (name === 'TimeoutError') {
-    return new EciNetworkError(ErrorCode.TIMEOUT, `${context} timed out`, { cause: error })
+    return new EciNetworkError(ErrorCode.TIMEOUT, `${context} timed out`, { cause: error, host: where.host })
   }
   if (name === 'AbortError') {
-    return new EciNetworkError(ErrorCode.ABORTED, `${context} was aborted`, { cause: error })
+    return new EciNetworkError(ErrorCode.ABORTED, `${context} was aborted`, { cause: error, host: where.host })
   }
-  if (
-    name === 'NetworkError' ||
-    (error instanceof TypeError && /fetch|network|load failed|socket/i.test(error.message))
-  ) {
-    return new EciNetworkError(ErrorCode.NETWORK, `${context} failed: no response from the provider`, { cause: error })
+  if (isNetworkFailure(error, name) || (where.network && error instanceof Error)) {
+    return networkError(error, context, where)
   }
   if (name === 'ZodError') {
     return new EciValidationError(`${context}: invalid data`, [], { cause: error })
@@ -250,10 +315,7 @@ export function toEciError(foreign: unknown, context = 'ECIS call'): EciError {
     return new EciHttpError(
       ErrorCode.INVALID_RESPONSE,
       `${context}: the provider's signed response failed verification`,
-      {
-        status: 0,
-        cause: error,
-      },
+      { status: 0, cause: error },
     )
   }
   return new EciError(ErrorCode.INTERNAL, `${context} failed unexpectedly`, { cause: error })

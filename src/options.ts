@@ -2,10 +2,13 @@
  * Options of {@link EciConsumer.discover}, normalised once into a frozen object.
  * @module
  */
-import type { ConsentScope } from './consent/scopes.js'
-import { EciConfigError, ErrorCode } from './errors.js'
+import { requireHttpsUrl, requireIssuer, requireRedirectUri } from './consent/metadata.js'
+import { type ConsentScope, resolveScopeNames } from './consent/scopes.js'
+import { DEFAULT_CONSENT_TTL } from './consent/transaction.js'
+import { resolveRequestOptions } from './request/client-options.js'
 import type { SigningKeyInput } from './request/keys.js'
-import type { RetryOptions } from './request/retry.js'
+import type { ResolvedRetry, RetryOptions } from './request/retry.js'
+import { badOption, resolveNonEmptyString, resolveSeconds } from './resolve.js'
 import type { Deviation, ValidationMode } from './schemas/parse.js'
 
 /**
@@ -66,7 +69,7 @@ export interface EciConsumerOptions {
   consentTtl?: number
 }
 
-/** {@link EciConsumerOptions} checked and settled. @internal */
+/** {@link EciConsumerOptions} checked, with every default applied. The raw object is not kept. @internal */
 export interface ResolvedConsumerOptions {
   readonly issuer: URL
   readonly clientId: string
@@ -76,113 +79,83 @@ export interface ResolvedConsumerOptions {
   readonly signingKid: string | undefined
   readonly redirectUri: string | undefined
   readonly resource: string | undefined
-  readonly options: EciConsumerOptions
+  readonly scopeNames: Readonly<Record<ConsentScope, string>>
+  readonly fetch: typeof fetch
+  readonly timeout: number
+  readonly retry: ResolvedRetry
+  readonly validation: ValidationMode
+  readonly onDeviation: ((deviation: Deviation) => void) | undefined
+  readonly dpop: false | true | { readonly key: CryptoKeyPair | JsonWebKey }
+  readonly allowInsecureRequests: boolean
+  readonly requestJwtExpiresIn: number
+  readonly consentTtl: number
 }
 
-function bad(message: string): EciConfigError {
-  return new EciConfigError(ErrorCode.INVALID_OPTION, message)
-}
-
-/** Parses and checks a URL option. @internal */
-export function url(value: unknown, name: string, allowInsecure: boolean, loopbackHttpOk = false): URL {
-  let parsed: URL
-  try {
-    parsed = new URL(String(value))
-  } catch {
-    throw bad(`\`${name}\` must be an absolute URL`)
+function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
+  const clientAuth = options.clientAuth
+  if (clientAuth === undefined) {
+    if (options.signingKey === undefined || options.signingKey === null)
+      throw badOption('Give `clientAuth` or `signingKey`')
+    return { method: 'private_key_jwt', key: options.signingKey }
   }
-  if (typeof value !== 'string' && !(value instanceof URL)) throw bad(`\`${name}\` must be a URL string`)
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)
-  if (parsed.protocol === 'http:' && !allowInsecure && !(loopbackHttpOk && loopback)) {
-    throw bad(`\`${name}\` uses http://; pass allowInsecureRequests: true for a local test provider`)
-  }
-  const privateUse = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(parsed.protocol) // RFC 8252 §7.1: reverse DNS
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:' && !(loopbackHttpOk && privateUse)) {
-    throw bad(
-      `\`${name}\` must be an https:// URL${loopbackHttpOk ? ', loopback http:// or a reverse-DNS app scheme' : ''}`,
-    )
-  }
-  if (parsed.hash) throw bad(`\`${name}\` must not have a fragment`)
-  return parsed
-}
-
-const MAX_TIMEOUT_MS = 2 ** 31 - 1
-
-/** Checks a millisecond timeout option. @internal */
-export function checkTimeout(value: unknown, name = 'timeout'): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw bad(`\`${name}\` must be a positive number of milliseconds (at most ${MAX_TIMEOUT_MS})`)
-  }
-  return value
-}
-
-/** Checks every option once; throws {@link EciConfigError} with a clear message. @internal */
-export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedConsumerOptions {
-  if (options === null || typeof options !== 'object') throw bad('EciConsumer.discover needs an options object')
-  const insecure = options.allowInsecureRequests === true
-  const issuer = url(options.issuer, 'issuer', insecure)
-  if (typeof options.clientId !== 'string' || options.clientId.length === 0)
-    throw bad('`clientId` must be a non-empty string')
-  const clientAuth: ClientAuthOption =
-    options.clientAuth ??
-    (options.signingKey !== undefined
-      ? { method: 'private_key_jwt', key: options.signingKey }
-      : (() => {
-          throw bad('Give `clientAuth` or `signingKey`')
-        })())
   switch (clientAuth?.method) {
     case 'private_key_jwt':
       if (clientAuth.key === undefined || clientAuth.key === null)
-        throw bad('`clientAuth.key` is required for private_key_jwt')
-      break
+        throw badOption('`clientAuth.key` is required for private_key_jwt')
+      return clientAuth
     case 'client_secret_basic':
       if (typeof clientAuth.secret !== 'string' || clientAuth.secret.length === 0) {
-        throw bad('`clientAuth.secret` is required for client_secret_basic')
+        throw badOption('`clientAuth.secret` is required for client_secret_basic')
       }
-      break
+      return clientAuth
     case 'none':
-      break
+      return clientAuth
     default:
-      throw bad('`clientAuth.method` must be "private_key_jwt", "none" or "client_secret_basic"')
+      throw badOption('`clientAuth.method` must be "private_key_jwt", "none" or "client_secret_basic"')
   }
-  const signingKey = options.signingKey ?? (clientAuth.method === 'private_key_jwt' ? clientAuth.key : undefined)
+}
+
+function resolveDpop(dpop: unknown): ResolvedConsumerOptions['dpop'] {
+  if (dpop === undefined || dpop === false) return false
+  if (dpop === true) return true
+  const key = (dpop as { key?: unknown } | null)?.key
+  if (key === null || typeof key !== 'object') {
+    throw badOption('`dpop` must be true, false or { key } with a private JWK or CryptoKeyPair')
+  }
+  return Object.freeze({ key: key as CryptoKeyPair | JsonWebKey })
+}
+
+/**
+ * Checks every option of {@link EciConsumer.discover} once and settles it, defaults applied.
+ * @throws {EciConfigError} `INVALID_OPTION` naming the option as the user wrote it. @internal
+ */
+export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedConsumerOptions {
+  if (options === null || typeof options !== 'object') throw badOption('EciConsumer.discover needs an options object')
+  const insecure = options.allowInsecureRequests === true
+  if (options.allowInsecureRequests !== undefined && typeof options.allowInsecureRequests !== 'boolean') {
+    throw badOption('`allowInsecureRequests` must be a boolean')
+  }
+  const clientAuth = resolveClientAuth(options)
+  const fromAuth = clientAuth.method === 'private_key_jwt' ? clientAuth : undefined
+  const signingKey = options.signingKey ?? fromAuth?.key
   if (signingKey === undefined || signingKey === null) {
-    throw bad(
+    throw badOption(
       '`signingKey` is required: ECI requests are signed JWTs (it defaults to clientAuth.key for private_key_jwt)',
     )
   }
-  // Redirect URIs may be loopback http (RFC 8252) or private-use schemes for native apps.
-  const redirectUri =
-    options.redirectUri === undefined ? undefined : url(options.redirectUri, 'redirectUri', insecure, true).href
-  const resource = options.resource === undefined ? undefined : url(options.resource, 'resource', insecure).href
-  if (options.validation !== undefined && options.validation !== 'strict' && options.validation !== 'lenient') {
-    throw bad('`validation` must be "strict" or "lenient"')
-  }
-  if (options.onDeviation !== undefined && typeof options.onDeviation !== 'function')
-    throw bad('`onDeviation` must be a function')
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw bad('`fetch` must be a function')
-  checkTimeout(options.timeout)
-  const dpop = options.dpop
-  if (
-    dpop !== undefined &&
-    typeof dpop !== 'boolean' &&
-    !(dpop !== null && typeof dpop === 'object' && dpop.key !== null && typeof dpop.key === 'object')
-  ) {
-    throw bad('`dpop` must be true, false or { key } with a private JWK or CryptoKeyPair')
-  }
-  if (options.consentTtl !== undefined && !(Number.isFinite(options.consentTtl) && options.consentTtl > 0)) {
-    throw bad('`consentTtl` must be a positive number of seconds')
-  }
   return Object.freeze({
-    issuer,
-    clientId: options.clientId,
+    ...resolveRequestOptions(options),
+    issuer: requireIssuer(options.issuer, insecure),
+    clientId: resolveNonEmptyString(options.clientId, 'clientId'),
     clientAuth,
     signingKey,
-    signingAlg: options.signingAlg ?? (clientAuth.method === 'private_key_jwt' ? clientAuth.alg : undefined),
-    signingKid: options.signingKid ?? (clientAuth.method === 'private_key_jwt' ? clientAuth.kid : undefined),
-    redirectUri,
-    resource,
-    options,
+    signingAlg: options.signingAlg ?? fromAuth?.alg,
+    signingKid: options.signingKid ?? fromAuth?.kid,
+    redirectUri: options.redirectUri === undefined ? undefined : requireRedirectUri(options.redirectUri, insecure).href,
+    resource: options.resource === undefined ? undefined : requireHttpsUrl(options.resource, 'resource', insecure).href,
+    scopeNames: resolveScopeNames(options.scopeNames),
+    dpop: resolveDpop(options.dpop),
+    allowInsecureRequests: insecure,
+    consentTtl: resolveSeconds(options.consentTtl, 'consentTtl', DEFAULT_CONSENT_TTL),
   })
 }

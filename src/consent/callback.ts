@@ -5,8 +5,9 @@
  */
 
 import { EciConfigError, EciConsentError, ErrorCode } from '../errors.js'
+import { parseUrl } from './metadata.js'
 import { assertConsentTransaction, type ConsentTransaction } from './transaction.js'
-import { parseUrl, urlBase } from './validate.js'
+import { urlBase } from './validate.js'
 
 /** Options of {@link checkConsentCallback}. */
 export interface CheckConsentCallbackOptions {

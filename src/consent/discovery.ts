@@ -5,36 +5,14 @@
  * @module
  */
 
-import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
-import { requireIssuer } from './validate.js'
+import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode, toEciError } from '../errors.js'
+import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveFunction, resolveSignal, resolveTimeout } from '../resolve.js'
+import { type AuthorizationServerMetadata, checkIssuer, checkMetadataMembers, requireIssuer } from './metadata.js'
 
 /** The `fetch` signature the SDK calls; inject one for tests or custom transports. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
-/**
- * The authorization server metadata members the consent flow reads (RFC 8414 §2), plus the
- * ECIS members. Other members are kept as they came.
- */
-export interface AuthorizationServerMetadata {
-  /** The issuer identifier; equals the one asked for. */
-  issuer: string
-  /** Where the customer is sent to consent. */
-  authorization_endpoint: string
-  token_endpoint?: string
-  pushed_authorization_request_endpoint?: string
-  /** RFC 9126: the provider accepts only pushed authorization requests. */
-  require_pushed_authorization_requests?: boolean
-  /** RFC 9207: the provider puts `iss` in every authorization response. */
-  authorization_response_iss_parameter_supported?: boolean
-  /** RFC 9396: the provider understands these `authorization_details` types. */
-  authorization_details_types_supported?: string[]
-  code_challenge_methods_supported?: string[]
-  response_types_supported?: string[]
-  scopes_supported?: string[]
-  /** ECIS: the ECI endpoint and RFC 8707 resource indicator. */
-  eci_resource?: string
-  [member: string]: unknown
-}
+export type { AuthorizationServerMetadata } from './metadata.js'
 
 /** Options of {@link fetchAuthorizationServerMetadata}. */
 export interface FetchMetadataOptions {
@@ -54,9 +32,6 @@ export interface FetchMetadataOptions {
   timeout?: number
 }
 
-/** Default time limit of the metadata request, in milliseconds. */
-export const DEFAULT_METADATA_TIMEOUT = 30_000
-
 /**
  * Where metadata may live: the RFC 8414 well-known URI (inserted between host and path, with a
  * trailing `/` removed), then the OpenID Connect one (appended to the issuer).
@@ -70,21 +45,6 @@ export function metadataUrls(issuer: URL): [string, string] {
     `${issuer.origin}/.well-known/oauth-authorization-server${path}`,
     `${issuer.origin}${path}/.well-known/openid-configuration`,
   ]
-}
-
-function networkError(cause: unknown, url: string): EciNetworkError {
-  const name = (cause as { name?: unknown } | null)?.name
-  if (name === 'AbortError') {
-    return new EciNetworkError(ErrorCode.ABORTED, `the metadata request to ${url} was aborted`, { cause })
-  }
-  if (name === 'TimeoutError') {
-    return new EciNetworkError(ErrorCode.TIMEOUT, `the metadata request to ${url} timed out`, { cause })
-  }
-  return new EciNetworkError(
-    ErrorCode.NETWORK,
-    `the metadata request to ${url} failed before a response arrived (network or CORS)`,
-    { cause },
-  )
 }
 
 /** Settles with `promise`, or rejects with the signal's reason once it aborts (even if `promise` ignores it). */
@@ -106,34 +66,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     )
   })
-}
-
-function badMetadata(member: string): EciConfigError {
-  return new EciConfigError(ErrorCode.INVALID_METADATA, `the provider metadata has an invalid ${member}`)
-}
-
-function checkEndpoint(value: unknown, member: string, allowInsecure: boolean, required: boolean): void {
-  if (value === undefined && !required) return
-  let url: URL
-  try {
-    url = new URL(value as string)
-  } catch {
-    throw badMetadata(member)
-  }
-  if (typeof value !== 'string' || url.hash !== '') throw badMetadata(member)
-  if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) {
-    throw new EciConfigError(ErrorCode.INVALID_METADATA, `the provider metadata ${member} must use https:`)
-  }
-}
-
-function checkStringList(value: unknown, member: string): void {
-  if (value !== undefined && (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))) {
-    throw badMetadata(member)
-  }
-}
-
-function checkBoolean(value: unknown, member: string): void {
-  if (value !== undefined && typeof value !== 'boolean') throw badMetadata(member)
 }
 
 /**
@@ -160,21 +92,12 @@ export async function fetchAuthorizationServerMetadata(
 ): Promise<AuthorizationServerMetadata> {
   const allowInsecure = options.allowInsecureRequests === true
   const issuerUrl = requireIssuer(issuer, allowInsecure)
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'fetch must be a function')
-  }
-  const timeout = options.timeout ?? DEFAULT_METADATA_TIMEOUT
-  if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 2_147_483_647) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'timeout must be a positive number of milliseconds')
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'signal must be an AbortSignal')
-  }
+  const doFetch: FetchLike = resolveFunction(options.fetch, 'fetch') ?? defaultFetch
+  const timeout = resolveTimeout(options.timeout, 'timeout', DEFAULT_TIMEOUT_MS)
+  const callerSignal = resolveSignal(options.signal)
   // A provider that never answers must not hang the page: the timeout always applies.
   const timeoutSignal = AbortSignal.timeout(timeout)
-  const signal = options.signal ? AbortSignal.any([options.signal, timeoutSignal]) : timeoutSignal
-  // Never call window.fetch detached from window: browsers throw "Illegal invocation".
-  const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const signal = callerSignal ? AbortSignal.any([callerSignal, timeoutSignal]) : timeoutSignal
 
   let response: Response | undefined
   let lastUrl = ''
@@ -186,7 +109,7 @@ export async function fetchAuthorizationServerMetadata(
         signal,
       )
     } catch (cause) {
-      throw networkError(cause, url)
+      throw toEciError(cause, `the metadata request to ${url}`, { network: true })
     }
     if (response === null || typeof response !== 'object' || typeof response.json !== 'function') {
       throw new EciNetworkError(ErrorCode.NETWORK, `the metadata request to ${url} did not produce a Response`)
@@ -211,9 +134,7 @@ export async function fetchAuthorizationServerMetadata(
     body = await untilAborted(response.json(), signal)
   } catch (cause) {
     const name = (cause as { name?: unknown } | null)?.name
-    if (name === 'AbortError' || name === 'TimeoutError') {
-      throw networkError(cause, lastUrl)
-    }
+    if (name === 'AbortError' || name === 'TimeoutError') throw toEciError(cause, `the metadata request to ${lastUrl}`)
     throw new EciHttpError(ErrorCode.INVALID_RESPONSE, `the metadata at ${lastUrl} is not JSON`, {
       status: response.status,
       cause,
@@ -224,22 +145,6 @@ export async function fetchAuthorizationServerMetadata(
     throw new EciConfigError(ErrorCode.INVALID_METADATA, `the metadata at ${lastUrl} is not a JSON object`)
   }
   const metadata = body as Record<string, unknown>
-  if (metadata.issuer !== issuer) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_METADATA,
-      `the metadata at ${lastUrl} is for another issuer than ${issuer} (RFC 8414 section 3.3)`,
-    )
-  }
-  checkEndpoint(metadata.authorization_endpoint, 'authorization_endpoint', allowInsecure, true)
-  checkEndpoint(metadata.eci_resource, 'eci_resource', allowInsecure, false)
-  checkBoolean(metadata.require_pushed_authorization_requests, 'require_pushed_authorization_requests')
-  checkBoolean(
-    metadata.authorization_response_iss_parameter_supported,
-    'authorization_response_iss_parameter_supported',
-  )
-  checkStringList(metadata.authorization_details_types_supported, 'authorization_details_types_supported')
-  checkStringList(metadata.code_challenge_methods_supported, 'code_challenge_methods_supported')
-  checkStringList(metadata.response_types_supported, 'response_types_supported')
-  checkStringList(metadata.scopes_supported, 'scopes_supported')
-  return metadata as AuthorizationServerMetadata
+  checkIssuer(metadata, issuer, lastUrl)
+  return checkMetadataMembers(metadata, allowInsecure)
 }

@@ -8,7 +8,8 @@
 import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
 import { authorizationParams, buildAuthorizationUrl } from './authorization-url.js'
 import { checkConsentCallback, parseCallbackUrl } from './callback.js'
-import { type AuthorizationServerMetadata, type FetchLike, fetchAuthorizationServerMetadata } from './discovery.js'
+import { type FetchLike, fetchAuthorizationServerMetadata } from './discovery.js'
+import { checkConsentMetadata, resolveEciResource } from './metadata.js'
 import type { ConsentScope } from './scopes.js'
 import type { ConsentStore } from './store.js'
 import { assertConsentTransaction, createConsentTransaction } from './transaction.js'
@@ -143,24 +144,6 @@ function nowSeconds(now: number | undefined): number {
   return now
 }
 
-function checkMetadataForBrowser(metadata: AuthorizationServerMetadata): void {
-  if (metadata.require_pushed_authorization_requests === true) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_METADATA,
-      'the provider requires pushed authorization requests (PAR), which need client authentication a browser ' +
-        'cannot hold; let the backend make the URL with consumer.beginConsent',
-    )
-  }
-  const methods = metadata.code_challenge_methods_supported
-  if (methods !== undefined && !methods.includes('S256')) {
-    throw new EciConfigError(ErrorCode.INVALID_METADATA, 'the provider does not support PKCE S256')
-  }
-  const responseTypes = metadata.response_types_supported
-  if (responseTypes !== undefined && !responseTypes.includes('code')) {
-    throw new EciConfigError(ErrorCode.INVALID_METADATA, 'the provider does not support the authorization code flow')
-  }
-}
-
 /**
  * Starts consent in a browser: fetches the provider's metadata, makes a PKCE verifier and a
  * `state`, stores the transaction under that `state`, and returns the provider's
@@ -217,14 +200,11 @@ export async function beginConsent(options: BeginConsentOptions): Promise<BeginC
     signal: options.signal,
     timeout: options.timeout,
   })
-  checkMetadataForBrowser(metadata)
+  checkConsentMetadata(metadata, 'browser')
   transaction.issRequired = metadata.authorization_response_iss_parameter_supported === true
-  if (transaction.resource === undefined && metadata.eci_resource !== undefined) {
-    transaction.resource = metadata.eci_resource
-  } else if (metadata.eci_resource !== undefined && transaction.resource !== metadata.eci_resource) {
-    // Consent must be asked for the endpoint the provider names (docs/protocol.md §2.3).
-    throw new EciConfigError(ErrorCode.INVALID_METADATA, "the resource option differs from the provider's eci_resource")
-  }
+  // Consent is asked for the endpoint the provider names (docs/protocol.md §2.3).
+  const resource = resolveEciResource(metadata, transaction.resource, false)
+  if (resource !== undefined) transaction.resource = resource
   const authorizationDetails = metadata.authorization_details_types_supported?.includes('eci') === true
   const url = buildAuthorizationUrl(
     metadata.authorization_endpoint,

@@ -54,35 +54,49 @@ export function toProviderScopes(scopes: ConsentScope[], names?: Partial<Record<
   if (!Array.isArray(scopes) || scopes.length === 0) {
     throw new EciConfigError(
       ErrorCode.INVALID_OPTION,
-      'scopes must list at least one of basic, invoice, invoice_detail',
+      '`scopes` must list at least one of basic, invoice, invoice_detail',
     )
   }
-  if (names !== undefined && (names === null || typeof names !== 'object' || Array.isArray(names))) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'scopeNames must be an object mapping consent scopes to strings')
-  }
-  if (names) {
-    for (const [key, value] of Object.entries(names)) {
-      if (!isConsentScope(key)) {
-        throw new EciConfigError(
-          ErrorCode.INVALID_OPTION,
-          `scopeNames has an unknown key; expected basic, invoice or invoice_detail`,
-        )
-      }
-      if (value !== undefined && (typeof value !== 'string' || !SCOPE_TOKEN.test(value))) {
-        throw new EciConfigError(
-          ErrorCode.INVALID_OPTION,
-          `scopeNames.${key} must be a non-empty scope token without spaces (RFC 6749 section 3.3)`,
-        )
-      }
-    }
-  }
+  const resolved = resolveScopeNames(names)
   const out: string[] = []
   for (const scope of scopes) {
     if (!isConsentScope(scope)) {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, 'scopes may contain only basic, invoice and invoice_detail')
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`scopes` may contain only basic, invoice and invoice_detail')
     }
-    const name = names?.[scope] ?? DEFAULT_SCOPE_NAMES[scope]
-    if (!out.includes(name)) out.push(name)
+    if (!out.includes(resolved[scope])) out.push(resolved[scope])
   }
   return out
+}
+
+/**
+ * Checks `scopeNames` overrides and merges them over {@link DEFAULT_SCOPE_NAMES}.
+ * @throws {@link EciConfigError} `INVALID_OPTION` for an unknown key or a value that is not an
+ *   RFC 6749 scope token.
+ */
+export function resolveScopeNames(names: unknown): Readonly<Record<ConsentScope, string>> {
+  if (names === undefined) return DEFAULT_SCOPE_NAMES
+  if (names === null || typeof names !== 'object' || Array.isArray(names)) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_OPTION,
+      '`scopeNames` must be an object mapping consent scopes to strings',
+    )
+  }
+  const out: Record<ConsentScope, string> = { ...DEFAULT_SCOPE_NAMES }
+  for (const [key, value] of Object.entries(names)) {
+    if (!isConsentScope(key)) {
+      throw new EciConfigError(
+        ErrorCode.INVALID_OPTION,
+        '`scopeNames` has an unknown key; expected basic, invoice or invoice_detail',
+      )
+    }
+    if (value === undefined) continue
+    if (typeof value !== 'string' || !SCOPE_TOKEN.test(value)) {
+      throw new EciConfigError(
+        ErrorCode.INVALID_OPTION,
+        `\`scopeNames.${key}\` must be a non-empty scope token without spaces (RFC 6749 section 3.3)`,
+      )
+    }
+    out[key] = value
+  }
+  return Object.freeze(out)
 }

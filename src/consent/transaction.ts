@@ -6,8 +6,9 @@
  */
 
 import { EciConfigError, EciConsentError, ErrorCode } from '../errors.js'
+import { parseUrl, requireHttpsUrl, requireIssuer, requireRedirectUri } from './metadata.js'
 import { type ConsentScope, isConsentScope, toProviderScopes } from './scopes.js'
-import { isNonEmptyString, parseUrl, requireAbsoluteUrl, requireIssuer, requireStringList } from './validate.js'
+import { isNonEmptyString, requireStringList } from './validate.js'
 
 /** How long a consent transaction stays valid by default, in seconds. */
 export const DEFAULT_CONSENT_TTL = 600
@@ -157,14 +158,24 @@ export async function createConsentTransaction(
   if (input === null || typeof input !== 'object') {
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'createConsentTransaction needs an options object')
   }
-  const issuer = input.issuer
-  requireIssuer(issuer, input.allowInsecureRequests === true)
-  if (!isNonEmptyString(input.clientId)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'clientId must be a non-empty string')
+  const { issuer, redirectUri, resource } = input
+  const insecure = input.allowInsecureRequests === true
+  for (const [name, value] of [
+    ['issuer', issuer],
+    ['clientId', input.clientId],
+    ['redirectUri', redirectUri],
+  ]) {
+    if (!isNonEmptyString(value))
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, `\`${name}\` must be a non-empty string`)
   }
-  requireAbsoluteUrl(input.redirectUri, 'redirectUri')
+  requireIssuer(issuer, insecure)
+  requireRedirectUri(redirectUri, insecure)
   const scopes = toProviderScopes(input.scopes, input.scopeNames)
-  if (input.resource !== undefined) requireAbsoluteUrl(input.resource, 'resource')
+  if (resource !== undefined) {
+    if (typeof resource !== 'string')
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`resource` must be a URL string')
+    requireHttpsUrl(resource, 'resource', insecure)
+  }
   const accounts = input.accounts === undefined ? undefined : requireStringList(input.accounts, 'accounts')
   if (typeof input.issRequired !== 'boolean') {
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'issRequired must be a boolean')
@@ -183,14 +194,14 @@ export async function createConsentTransaction(
     v: 1,
     issuer,
     clientId: input.clientId,
-    redirectUri: input.redirectUri,
+    redirectUri,
     state: input.state ?? randomToken(),
     codeVerifier,
     scopes,
     issRequired: input.issRequired,
     expiresAt: Math.floor(now + ttl),
   }
-  if (input.resource !== undefined) transaction.resource = input.resource
+  if (resource !== undefined) transaction.resource = resource
   if (accounts) {
     transaction.accounts = accounts
     transaction.actions = [...new Set(input.scopes)]

@@ -5,9 +5,9 @@
  * @module
  */
 import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
-import type { CallOptions, EciClient } from '../request/client.js'
+import type { CallOptions, EciClient, InvalidTokenHandler, InvalidTokenState } from '../request/client.js'
 import { isCalendarDate } from '../schemas/fields.js'
-import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
+import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { Grant } from './grant.js'
 import { type InvoicesOptions, orderedFetch } from './invoices.js'
 
@@ -24,10 +24,7 @@ export interface SessionOptions {
 export interface SessionBackend {
   refresh(grant: Grant): Promise<Grant>
   revoke(grant: Grant): Promise<void>
-  client(
-    accessToken: () => Promise<string>,
-    onInvalidToken: (refused: string) => Promise<string | undefined>,
-  ): EciClient
+  client(accessToken: () => Promise<string>, onInvalidToken: InvalidTokenHandler): EciClient
   now(): number
 }
 
@@ -55,7 +52,7 @@ export class EciSession {
     this.#onGrant = options.onGrant
     this.#client = backend.client(
       () => this.#accessToken(),
-      (refused) => this.#onInvalidToken(refused),
+      (state) => this.#onInvalidToken(state),
     )
   }
 
@@ -69,18 +66,22 @@ export class EciSession {
     return [...this.#grant.accounts]
   }
 
-  /** ECI Basic request. */
-  basic(systemAccountId: string, options?: CallOptions) {
+  /**
+   * ECI Basic request: the account's basics and its date-ordered `system_invoice_ids`.
+   * @throws {EciConsentError} when the customer must consent again; {@link EciHttpError},
+   *   {@link EciValidationError}, {@link EciNetworkError} as `createEciClient` documents.
+   */
+  basic(systemAccountId: string, options?: CallOptions): Promise<Basic> {
     return this.#client.basic(systemAccountId, options)
   }
 
-  /** ECI Invoice request. */
-  invoice(systemAccountId: string, systemInvoiceId: string, options?: CallOptions) {
+  /** ECI Invoice request. @throws {EciError} as {@link EciSession.basic} */
+  invoice(systemAccountId: string, systemInvoiceId: string, options?: CallOptions): Promise<Invoice> {
     return this.#client.invoice(systemAccountId, systemInvoiceId, options)
   }
 
-  /** ECI Invoice Detail request. */
-  invoiceDetail(systemAccountId: string, systemInvoiceId: string, options?: CallOptions) {
+  /** ECI Invoice Detail request (the invoice with its line items). @throws {EciError} as {@link EciSession.basic} */
+  invoiceDetail(systemAccountId: string, systemInvoiceId: string, options?: CallOptions): Promise<InvoiceDetail> {
     return this.#client.invoiceDetail(systemAccountId, systemInvoiceId, options)
   }
 
@@ -113,6 +114,7 @@ export class EciSession {
   /**
    * Revokes the grant at the provider (RFC 7009): the refresh token (which ends the whole grant)
    * and the access token where the provider can revoke it. The session is unusable afterwards.
+   * @throws {EciConfigError} without a revocation endpoint; {@link EciHttpError} when refused.
    */
   async revoke(): Promise<void> {
     await this.#backend.revoke(this.#grant)
@@ -127,7 +129,7 @@ export class EciSession {
     return (await this.#refresh(g)).accessToken
   }
 
-  async #onInvalidToken(refused: string): Promise<string | undefined> {
+  async #onInvalidToken({ accessToken: refused }: InvalidTokenState): Promise<string | undefined> {
     if (this.#dead) throw this.#dead
     // Another call may already have replaced the refused token.
     if (this.#grant.accessToken !== refused) return this.#grant.accessToken

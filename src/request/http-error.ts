@@ -6,11 +6,18 @@ import { EciHttpError, ErrorCode, redact } from '../errors.js'
 
 const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid']
 
-/** The provider's request id, from the usual headers. */
-export function requestIdOf(headers: Headers): string | undefined {
+/** Longest request id kept; real ones (UUIDs, trace ids) are far shorter. */
+const REQUEST_ID_LIMIT = 128
+
+/**
+ * The provider's request id, from the usual headers: scrubbed of the request's secrets and of
+ * anything JWT-shaped (a hostile provider may echo a token there), and capped, so it is safe to
+ * print. The id lands in messages and logs.
+ */
+export function requestIdOf(headers: Headers, secrets: readonly (string | undefined)[] = []): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {
     const value = headers.get(name)
-    if (value) return value.slice(0, 200)
+    if (value) return redact(value, secrets).slice(0, REQUEST_ID_LIMIT)
   }
   return undefined
 }
@@ -59,7 +66,7 @@ export function httpErrorFromResponse(
   const error = cleanText(body.error, context.secrets) ?? cleanText(challenge.error, context.secrets)
   const errorDescription =
     cleanText(body.error_description, context.secrets) ?? cleanText(challenge.errorDescription, context.secrets)
-  const requestId = requestIdOf(response.headers)
+  const requestId = requestIdOf(response.headers, context.secrets)
   const retryAfter = retryAfterSeconds(response.headers)
   const detail = [error, errorDescription && `(${errorDescription})`].filter(Boolean).join(' ')
   const message =

@@ -38,10 +38,12 @@ export const RETRY_STATUS_CODES: readonly number[] = [429, 502, 503, 504]
 export type ResolvedRetry = Readonly<Required<RetryOptions>>
 
 /** Expands `retry: number | RetryOptions` once, with defaults. */
-export function normalizeRetry(retry: number | RetryOptions | undefined): ResolvedRetry {
-  const given: RetryOptions = typeof retry === 'number' ? { limit: retry } : (retry ?? {})
-  if (typeof given !== 'object')
+export function normalizeRetry(retry: unknown): ResolvedRetry {
+  if (retry !== undefined && typeof retry !== 'number' && (retry === null || typeof retry !== 'object')) {
     throw new EciConfigError(ErrorCode.INVALID_OPTION, '`retry` must be a number or an object')
+  }
+  const shorthand = typeof retry === 'number'
+  const given = (shorthand ? { limit: retry } : (retry ?? {})) as RetryOptions
   const resolved = {
     limit: given.limit ?? 2,
     backoffLimit: given.backoffLimit ?? 10_000,
@@ -50,12 +52,20 @@ export function normalizeRetry(retry: number | RetryOptions | undefined): Resolv
   }
   for (const key of ['limit', 'backoffLimit', 'maxRetryAfter'] as const) {
     const v = resolved[key]
-    if (!Number.isFinite(v) || v < 0 || (key === 'limit' && (!Number.isInteger(v) || v > 10))) {
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      v < 0 ||
+      (key === 'limit' && (!Number.isInteger(v) || v > 10))
+    ) {
       throw new EciConfigError(
         ErrorCode.INVALID_OPTION,
-        `\`retry.${key}\` must be a ${key === 'limit' ? 'whole number from 0 to 10' : 'non-negative number of milliseconds'}`,
+        `\`${shorthand ? 'retry' : `retry.${key}`}\` must be a ${key === 'limit' ? 'whole number from 0 to 10' : 'non-negative number of milliseconds'}`,
       )
     }
+  }
+  if (typeof resolved.retryOnTimeout !== 'boolean') {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, '`retry.retryOnTimeout` must be a boolean')
   }
   return Object.freeze(resolved)
 }
@@ -97,4 +107,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/**
+ * Runs `attempt` until it succeeds or {@link retryDelay} says stop, waiting in between (the
+ * wait ends early when `signal` aborts). `attempt` must sign anew each time: a spent `jti` is
+ * refused.
+ */
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  policy: ResolvedRetry,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  for (let retries = 0; ; retries++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      const wait = retryDelay(error, retries, policy)
+      if (wait === undefined || signal?.aborted) throw error
+      await sleep(wait, signal)
+    }
+  }
 }

@@ -75,10 +75,15 @@ export async function signWithResolvedKey(
 }
 
 /** Checks `expiresIn`; returns the lifetime to use. @internal */
-export function checkExpiresIn(expiresIn: number | undefined): number {
+export function checkExpiresIn(expiresIn: unknown, name = 'expiresIn'): number {
   if (expiresIn === undefined) return DEFAULT_REQUEST_JWT_TTL
-  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_REQUEST_JWT_TTL) {
-    throw bad(`\`expiresIn\` must be a whole number of seconds from 1 to ${MAX_REQUEST_JWT_TTL}`)
+  if (
+    typeof expiresIn !== 'number' ||
+    !Number.isInteger(expiresIn) ||
+    expiresIn < 1 ||
+    expiresIn > MAX_REQUEST_JWT_TTL
+  ) {
+    throw bad(`\`${name}\` must be a whole number of seconds from 1 to ${MAX_REQUEST_JWT_TTL}`)
   }
   return expiresIn
 }

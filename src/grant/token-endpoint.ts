@@ -1,0 +1,137 @@
+/**
+ * The token endpoint work: code exchange, refresh and revocation (RFC 6749, 7009), each ending
+ * in a Grant or exactly one SDK error.
+ * @module
+ */
+import * as oidc from 'openid-client'
+import { EciConfigError, ErrorCode } from '../errors.js'
+import { fromOAuthError, type OAuthOperation } from '../oauth-error.js'
+import { hostOf, serverMetadata } from './authorization-server.js'
+import { type Grant, grantFromTokenResponse, type TokenResponseLike } from './grant.js'
+
+/** What the token endpoint needs besides the openid-client configuration. */
+export interface TokenEndpointOptions {
+  clientId: string
+  /** The ECI resource (RFC 8707) every token is asked for. */
+  resource: string
+  dpop: oidc.DPoPHandle | undefined
+  /** The DPoP key's thumbprint, recorded in DPoP-bound grants. */
+  dpopJkt: string | undefined
+}
+
+/** The code a token request carries and the secrets to scrub from what the provider echoes. */
+export interface CodeExchange {
+  code: string
+  codeVerifier: string
+  redirectUri: string
+  /** The `state` of the transaction, when the callback was checked against one. */
+  state: string | undefined
+  /** The scopes asked for, used when the token response does not list granted scopes. */
+  requestedScopes: string[]
+}
+
+/** Exchanges codes, refreshes and revokes grants at one provider. */
+export class TokenEndpoint {
+  readonly #config: oidc.Configuration
+  readonly #o: TokenEndpointOptions
+
+  constructor(config: oidc.Configuration, options: TokenEndpointOptions) {
+    this.#config = config
+    this.#o = options
+  }
+
+  #fail(error: unknown, operation: OAuthOperation, secrets: (string | undefined)[], consent: boolean) {
+    const host = hostOf(serverMetadata(this.#config).token_endpoint)
+    return fromOAuthError(error, operation, { consentOnInvalidGrant: consent, secrets, host })
+  }
+
+  #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
+    return grantFromTokenResponse(
+      tokens as TokenResponseLike,
+      {
+        issuer: serverMetadata(this.#config).issuer,
+        clientId: this.#o.clientId,
+        resource: this.#o.resource,
+        requestedScopes,
+        now: Date.now() / 1000,
+        dpopJkt: this.#o.dpopJkt,
+      },
+      previous,
+    )
+  }
+
+  /**
+   * Exchanges an authorization code (PKCE) for the first Grant.
+   * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the code is refused; {@link EciHttpError},
+   *   {@link EciNetworkError} otherwise.
+   */
+  async exchangeCode(input: CodeExchange): Promise<Grant> {
+    // openid-client re-validates the response it is given; it gets the checked parameters only.
+    const current = new URL(input.redirectUri)
+    current.searchParams.set('code', input.code)
+    if (input.state !== undefined) current.searchParams.set('state', input.state)
+    const metadata = serverMetadata(this.#config)
+    if (metadata.authorization_response_iss_parameter_supported) current.searchParams.set('iss', metadata.issuer)
+    try {
+      const tokens = await oidc.authorizationCodeGrant(
+        this.#config,
+        current,
+        {
+          pkceCodeVerifier: input.codeVerifier,
+          expectedState: input.state ?? oidc.skipStateCheck,
+          idTokenExpected: false,
+        },
+        { resource: this.#o.resource },
+        { DPoP: this.#o.dpop },
+      )
+      return this.#grant(tokens, input.requestedScopes)
+    } catch (error) {
+      throw this.#fail(error, 'code exchange', [input.code, input.codeVerifier], true)
+    }
+  }
+
+  /**
+   * Redeems the grant's refresh token; the result keeps what the response omits.
+   * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the refresh token is refused.
+   */
+  async refresh(from: Grant): Promise<Grant> {
+    try {
+      const tokens = await oidc.refreshTokenGrant(
+        this.#config,
+        from.refreshToken as string,
+        { resource: this.#o.resource },
+        { DPoP: this.#o.dpop },
+      )
+      return this.#grant(tokens, from.scopes, from)
+    } catch (error) {
+      throw this.#fail(error, 'token refresh', [from.refreshToken, from.accessToken], true)
+    }
+  }
+
+  /**
+   * Revokes the refresh token (which ends the grant) and the access token (RFC 7009).
+   * @throws {EciConfigError} without a revocation endpoint; {@link EciHttpError} when refused.
+   */
+  async revoke(grant: Grant): Promise<void> {
+    if (!serverMetadata(this.#config).revocation_endpoint) {
+      throw new EciConfigError(ErrorCode.INVALID_METADATA, 'The provider advertises no revocation endpoint')
+    }
+    const secrets = [grant.refreshToken, grant.accessToken]
+    if (grant.refreshToken) {
+      try {
+        await oidc.tokenRevocation(this.#config, grant.refreshToken, { token_type_hint: 'refresh_token' })
+      } catch (error) {
+        throw this.#fail(error, 'revocation', secrets, false)
+      }
+    }
+    try {
+      await oidc.tokenRevocation(this.#config, grant.accessToken, { token_type_hint: 'access_token' })
+    } catch (error) {
+      const e = this.#fail(error, 'revocation', secrets, false)
+      // Providers may not revoke self-contained (JWT) access tokens (RFC 7009 §2.2.1); revoking
+      // the refresh token already ended the grant.
+      if (grant.refreshToken && (e as { error?: string }).error === 'unsupported_token_type') return
+      throw e
+    }
+  }
+}
