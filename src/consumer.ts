@@ -21,6 +21,7 @@ import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from '.
 import { clientAuthentication } from './grant/client-auth.js'
 import { ProviderClock } from './grant/clock.js'
 import { assertGrant, type Grant } from './grant/grant.js'
+import { oauthFetch } from './grant/oauth-fetch.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
 import { TokenEndpoint } from './grant/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
@@ -146,7 +147,8 @@ export class EciConsumer {
         ? key
         : await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
     const auth = clientAuthentication(o.clientAuth, authKey, clock.now)
-    const config = await discoverAuthorizationServer({ ...o, auth, fetch })
+    const oauth = oauthFetch(fetch, { retry: o.retry, timeout: o.timeout })
+    const config = await discoverAuthorizationServer({ ...o, auth, fetch: oauth })
     const metadata = serverMetadata(config)
     const resource = checkProvider(o, metadata, key)
     const dpop = o.dpop ? await createDpopProver(o.dpop === true ? true : o.dpop.key) : undefined
@@ -171,7 +173,13 @@ export class EciConsumer {
       clock: clock.now,
     })
     const dpopHandle = dpop ? oidc.getDPoPHandle(config, dpop.keyPair) : undefined
-    const tokens = new TokenEndpoint(config, { clientId: o.clientId, resource, dpop: dpopHandle, dpopJkt: dpop?.jkt })
+    const tokens = new TokenEndpoint(config, {
+      clientId: o.clientId,
+      resource,
+      dpop: dpopHandle,
+      dpopJkt: dpop?.jkt,
+      refreshReuseWindow: o.refreshReuseWindow,
+    })
     return new EciConsumer({ o, config, resource, clock, dpop, dpopHandle, tokens, client })
   }
 

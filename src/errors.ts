@@ -37,8 +37,10 @@ export const ErrorCode = {
   HTTP_ERROR: 'ERR_ECI_HTTP',
   /** The provider's response does not belong to the request (other account or invoice). */
   RESPONSE_MISMATCH: 'ERR_ECI_RESPONSE_MISMATCH',
-  /** The response body is not what the content type promises (bad JSON, bad signed JWT). */
+  /** The response body is not what the content type promises (bad JSON, bad signed JWT), or too large. */
   INVALID_RESPONSE: 'ERR_ECI_INVALID_RESPONSE',
+  /** The provider redirected a request the SDK never follows (the ECI POST, token requests). */
+  UNEXPECTED_REDIRECT: 'ERR_ECI_UNEXPECTED_REDIRECT',
 
   // EciValidationError
   /** A response body breaks the ECIS schema. */
@@ -178,14 +180,54 @@ export interface ValidationIssue {
   message: string
 }
 
-/** A response body breaks the ECIS schema. `issues` lists every problem found. */
-export class EciValidationError extends EciError {
-  /** Every problem, with its field path. */
-  readonly issues: ValidationIssue[]
+/** Where a schema break was found, for reports to the provider. */
+export interface EciValidationErrorOptions extends EciErrorOptions {
+  /** HTTP status of the response that broke the schema. */
+  status?: number | undefined
+  /** The provider's request id of that response. */
+  requestId?: string | undefined
+  /** The ECIS request type (`basic`, `invoice`, `invoice_detail`). */
+  requestType?: string | undefined
+  /** The `system_account_id` asked for. */
+  systemAccountId?: string | undefined
+  /** How many issues there were, when `issues` is already a cut list. @default issues.length */
+  issueCount?: number | undefined
+}
 
-  constructor(message: string, issues: ValidationIssue[], options?: EciErrorOptions) {
-    super(ErrorCode.VALIDATION_FAILED, message, options)
-    this.issues = issues
+/** At most this many issues are kept on an {@link EciValidationError} (a small body can hold 500k). */
+export const MAX_VALIDATION_ISSUES = 100
+const MAX_MESSAGE_LENGTH = 1000
+
+/**
+ * A response body breaks the ECIS schema. `issues` lists the first {@link MAX_VALIDATION_ISSUES}
+ * problems; `issueCount` says how many there were.
+ */
+export class EciValidationError extends EciError {
+  /** The first problems, each with its field path. */
+  readonly issues: ValidationIssue[]
+  /** How many problems the body had in all (may exceed `issues.length`). */
+  readonly issueCount: number
+  /** HTTP status of the response, when it came from an ECI call. */
+  readonly status: number | undefined
+  /** The provider's request id, when it came from an ECI call: quote it to the provider. */
+  readonly requestId: string | undefined
+  /** The ECIS request type, when it came from an ECI call. */
+  readonly requestType: string | undefined
+  /** The account asked for, when it came from an ECI call. */
+  readonly systemAccountId: string | undefined
+
+  constructor(message: string, issues: ValidationIssue[], options?: EciValidationErrorOptions) {
+    super(
+      ErrorCode.VALIDATION_FAILED,
+      message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…` : message,
+      options,
+    )
+    this.issues = issues.slice(0, MAX_VALIDATION_ISSUES)
+    this.issueCount = options?.issueCount ?? issues.length
+    this.status = options?.status
+    this.requestId = options?.requestId
+    this.requestType = options?.requestType
+    this.systemAccountId = options?.systemAccountId
   }
 }
 

@@ -67,6 +67,14 @@ export interface EciConsumerOptions {
   requestJwtExpiresIn?: number
   /** Lifetime of consent transactions, seconds. @default 600 */
   consentTtl?: number
+  /**
+   * Seconds the provider keeps accepting the previous refresh token after rotating it (its
+   * "reuse interval", as Auth0, Cognito and Hydra offer). With it, a refresh whose outcome is
+   * unknown (connection reset after sending, timeout) is sent again; without it (0), it is not,
+   * because a resent refresh token can make the provider revoke the whole grant.
+   * @default 0
+   */
+  refreshReuseWindow?: number
 }
 
 /** {@link EciConsumerOptions} checked, with every default applied. The raw object is not kept. @internal */
@@ -89,6 +97,7 @@ export interface ResolvedConsumerOptions {
   readonly allowInsecureRequests: boolean
   readonly requestJwtExpiresIn: number
   readonly consentTtl: number
+  readonly refreshReuseWindow: number
 }
 
 function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
@@ -125,6 +134,11 @@ function resolveDpop(dpop: unknown): ResolvedConsumerOptions['dpop'] {
   return Object.freeze({ key: key as CryptoKeyPair | JsonWebKey })
 }
 
+function resolveReuseWindow(value: unknown): number {
+  if (value === undefined || value === 0) return 0
+  return resolveSeconds(value, 'refreshReuseWindow', 0)
+}
+
 /**
  * Checks every option of {@link EciConsumer.discover} once and settles it, defaults applied.
  * @throws {EciConfigError} `INVALID_OPTION` naming the option as the user wrote it. @internal
@@ -157,5 +171,6 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
     dpop: resolveDpop(options.dpop),
     allowInsecureRequests: insecure,
     consentTtl: resolveSeconds(options.consentTtl, 'consentTtl', DEFAULT_CONSENT_TTL),
+    refreshReuseWindow: resolveReuseWindow(options.refreshReuseWindow),
   })
 }

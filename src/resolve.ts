@@ -64,3 +64,20 @@ export function resolveSignal(value: unknown, name = 'signal'): AbortSignal | un
 
 /** `globalThis.fetch` called late and unbound-safe: browsers throw "Illegal invocation" on a detached `fetch`. */
 export const defaultFetch: typeof fetch = (input, init) => globalThis.fetch(input, init)
+
+/** RFC 6750 §2.1 `b64token`: what an access or refresh token may contain (no spaces, CR or LF). */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/** Whether `value` is a token that can go into an `Authorization` header as it is. */
+export function isTokenSyntax(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 16_384 && B64TOKEN.test(value)
+}
+
+/** The host of a URL, for error messages; `undefined` when it is not one. */
+export function hostOf(url: string | URL | undefined): string | undefined {
+  try {
+    return url ? new URL(url).host : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -6,6 +6,7 @@
 import * as oidc from 'openid-client'
 import type { AuthorizationServerMetadata } from '../consent/metadata.js'
 import { fromOAuthError } from '../oauth-error.js'
+import { hostOf } from '../resolve.js'
 
 /** How to reach the authorization server. */
 export interface AuthorizationServerOptions {
@@ -71,14 +72,5 @@ export async function authorizationUrl(
       consentOnInvalidGrant: false,
       host: hostOf(metadata.pushed_authorization_request_endpoint),
     })
-  }
-}
-
-/** The host of an endpoint URL, for error messages. */
-export function hostOf(url: string | undefined): string | undefined {
-  try {
-    return url ? new URL(url).host : undefined
-  } catch {
-    return undefined
   }
 }

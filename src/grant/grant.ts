@@ -3,7 +3,8 @@
  * closures, so it survives `JSON.stringify` / `JSON.parse` and any database.
  * @module
  */
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { EciConfigError, EciHttpError, ErrorCode } from '../errors.js'
+import { isTokenSyntax } from '../resolve.js'
 
 /** A consented, stored authorization to read one customer's accounts from one provider. */
 export interface Grant {
@@ -66,6 +67,34 @@ export function grantedAccounts(response: TokenResponseLike): string[] | undefin
   return stringList(response.system_account_ids)
 }
 
+/** Lifetime assumed when a token response has no `expires_in` (RFC 6749 §5.1 makes it optional). */
+export const DEFAULT_TOKEN_LIFETIME = 3600
+
+/**
+ * Checks what becomes a Grant: tokens with RFC 6750 `b64token` characters only (a CR/LF would
+ * break every later `Authorization` header), string types, and `expires_in` a non-negative finite
+ * number (`0` means expired now, not one hour). Returns the lifetime in seconds.
+ */
+function checkTokenResponse(response: TokenResponseLike): number {
+  if (!isTokenSyntax(response.access_token)) unusableThrow('access_token is not a valid RFC 6750 token')
+  if (response.refresh_token !== undefined && !isTokenSyntax(response.refresh_token)) {
+    unusableThrow('refresh_token is not a valid RFC 6750 token')
+  }
+  if (response.token_type !== undefined && typeof response.token_type !== 'string')
+    unusableThrow('token_type is not a string')
+  if (response.scope !== undefined && typeof response.scope !== 'string') unusableThrow('scope is not a string')
+  const expiresIn = response.expires_in
+  if (expiresIn === undefined) return DEFAULT_TOKEN_LIFETIME
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0) {
+    unusableThrow('expires_in is not a non-negative number of seconds')
+  }
+  return expiresIn
+}
+
+function unusableThrow(reason: string): never {
+  throw new EciHttpError(ErrorCode.INVALID_RESPONSE, `The token response is unusable: ${reason}`, { status: 200 })
+}
+
 /** Builds a Grant from a token response; `previous` fills what a refresh response omits. @internal */
 export function grantFromTokenResponse(
   response: TokenResponseLike,
@@ -79,7 +108,7 @@ export function grantFromTokenResponse(
   },
   previous?: Grant,
 ): Grant {
-  const expiresIn = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : 3600
+  const expiresIn = checkTokenResponse(response)
   const grant: Grant = {
     issuer: base.issuer,
     clientId: base.clientId,
@@ -110,15 +139,14 @@ export function assertGrant(value: unknown): Grant {
     typeof g.issuer === 'string' &&
     typeof g.clientId === 'string' &&
     typeof g.resource === 'string' &&
-    typeof g.accessToken === 'string' &&
-    g.accessToken.length > 0 &&
+    isTokenSyntax(g.accessToken) &&
     typeof g.tokenType === 'string' &&
     Number.isFinite(g.expiresAt) &&
     Array.isArray(g.scopes) &&
     g.scopes.every((x) => typeof x === 'string') &&
     Array.isArray(g.accounts) &&
     g.accounts.every((x) => typeof x === 'string') &&
-    (g.refreshToken === undefined || typeof g.refreshToken === 'string') &&
+    (g.refreshToken === undefined || isTokenSyntax(g.refreshToken)) &&
     (g.issuedAt === undefined || Number.isFinite(g.issuedAt)) &&
     (g.dpopJkt === undefined || typeof g.dpopJkt === 'string')
   if (!ok)

@@ -4,9 +4,10 @@
  * @module
  */
 import * as oidc from 'openid-client'
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
 import { fromOAuthError, type OAuthOperation } from '../oauth-error.js'
-import { hostOf, serverMetadata } from './authorization-server.js'
+import { hostOf } from '../resolve.js'
+import { serverMetadata } from './authorization-server.js'
 import { type Grant, grantFromTokenResponse, type TokenResponseLike } from './grant.js'
 
 /** What the token endpoint needs besides the openid-client configuration. */
@@ -17,6 +18,14 @@ export interface TokenEndpointOptions {
   dpop: oidc.DPoPHandle | undefined
   /** The DPoP key's thumbprint, recorded in DPoP-bound grants. */
   dpopJkt: string | undefined
+  /** Seconds the provider accepts the previous refresh token after rotation (0: never resend). */
+  refreshReuseWindow: number
+}
+
+/** Whether a failed request may have reached the provider and been processed. */
+export function outcomeUnknown(error: unknown): boolean {
+  if (!(error instanceof EciNetworkError)) return false
+  return error.code === ErrorCode.TIMEOUT || (error.code === ErrorCode.NETWORK && error.rootCause !== 'ECONNREFUSED')
 }
 
 /** The code a token request carries and the secrets to scrub from what the provider echoes. */
@@ -95,6 +104,16 @@ export class TokenEndpoint {
    * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the refresh token is refused.
    */
   async refresh(from: Grant): Promise<Grant> {
+    try {
+      return await this.#refreshOnce(from)
+    } catch (error) {
+      // Resending the same refresh token is safe only inside the provider's reuse window.
+      if (this.#o.refreshReuseWindow > 0 && outcomeUnknown(error)) return this.#refreshOnce(from)
+      throw error
+    }
+  }
+
+  async #refreshOnce(from: Grant): Promise<Grant> {
     try {
       const tokens = await oidc.refreshTokenGrant(
         this.#config,

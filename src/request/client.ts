@@ -5,8 +5,8 @@
  * @module
  */
 import ky, { type HTTPError, type KyInstance } from 'ky'
-import { EciHttpError, EciNetworkError, ErrorCode, toEciError } from '../errors.js'
-import { badOption, resolveSignal, resolveTimeout } from '../resolve.js'
+import { type EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import { checkRequestClaims, type EciRequestClaims, type EciRequestType } from './claims.js'
@@ -93,7 +93,7 @@ export function constructEciClient(o: ResolvedClientOptions): EciClient {
     try {
       value = parse(raw.body, parseOptions)
     } catch (error) {
-      throw toEciError(error, WHAT[claims.eci_request_type])
+      throw withResponseContext(toEciError(error, WHAT[claims.eci_request_type]), claims, raw)
     }
     checkMatch(claims, value, raw)
     return value
@@ -119,7 +119,8 @@ class DataPlane {
 
   constructor(o: ResolvedClientOptions) {
     this.#o = o
-    this.#http = ky.create({ fetch: o.fetch, timeout: o.timeout, throwHttpErrors: true, retry: 0 })
+    // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
+    this.#http = ky.create({ fetch: o.fetch, timeout: o.timeout, throwHttpErrors: true, retry: 0, redirect: 'manual' })
   }
 
   #athOf(token: string): Promise<string> {
@@ -144,7 +145,9 @@ class DataPlane {
     } catch (error) {
       const httpError = error as HTTPError
       if (httpError?.name === 'HTTPError' && httpError.response) {
-        throw httpErrorFromResponse(httpError.response, httpError.data, { what, secrets: [accessToken] })
+        const { response } = httpError
+        if (isRedirect(response)) throw redirectRefused(what, response, [accessToken])
+        throw httpErrorFromResponse(response, httpError.data, { what, secrets: [accessToken] })
       }
       if (call.signal?.aborted) {
         throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
@@ -183,6 +186,8 @@ class DataPlane {
     const source = this.#o.accessToken
     const token = typeof source === 'function' ? await source() : source
     if (typeof token !== 'string' || token.length === 0) throw badOption('`accessToken` returned no token')
+    // Never let a malformed token reach a header: the runtime's TypeError would quote it.
+    if (!isTokenSyntax(token)) throw badOption('`accessToken` is not an RFC 6750 token (b64token characters only)')
     return token
   }
 
@@ -196,7 +201,9 @@ class DataPlane {
     let accessToken = await this.#currentToken()
     let refreshed = false
     let nonceRetried = false
+    let resigned = false
     for (;;) {
+      const signedAt = this.#o.clock()
       try {
         const { response, body } = await this.#attempts(claims, accessToken, call)
         return { body, status: response.status, requestId: requestIdOf(response.headers, [accessToken]) }
@@ -206,6 +213,11 @@ class DataPlane {
         if (dpop && !nonceRetried && refused?.error === 'use_dpop_nonce') {
           nonceRetried = true
           if (refused.response) dpop.observe(this.#o.resource, refused.response)
+          continue
+        }
+        if (!resigned && clockDisagrees(error, signedAt)) {
+          // The provider's clock moved mid-session; the clock has learnt its Date: sign anew, once.
+          resigned = true
           continue
         }
         if (!refreshed && onInvalidToken && refused?.error === 'invalid_token') {
@@ -220,6 +232,47 @@ class DataPlane {
       }
     }
   }
+}
+
+/** Seconds between a response's `Date` and our signing time beyond which the clocks disagree. */
+const CLOCK_TOLERANCE = 5
+
+/** A refused request JWT whose response `Date` is far from the time it was signed at. */
+function clockDisagrees(error: unknown, signedAt: number): boolean {
+  if (!(error instanceof EciHttpError) || error.status !== 400 || error.error !== 'invalid_request_jwt') return false
+  const date = Date.parse(error.response?.headers.get('date') ?? '')
+  return Number.isFinite(date) && Math.abs(date / 1000 - signedAt) >= CLOCK_TOLERANCE
+}
+
+function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
+}
+
+/** A redirect of the ECI POST: refused, naming where it pointed (origin only, never the query). */
+function redirectRefused(what: string, response: Response, secrets: string[]): EciHttpError {
+  let origin: string | undefined
+  try {
+    origin = new URL(response.headers.get('location') ?? '', response.url || undefined).origin
+  } catch {}
+  return new EciHttpError(
+    ErrorCode.UNEXPECTED_REDIRECT,
+    `${what}: the provider redirected the request (HTTP ${response.status}${origin && origin !== 'null' ? ` to ${origin}` : ''}); ` +
+      'ECI requests are never redirected, since the request JWT is addressed to one endpoint',
+    { status: response.status, requestId: requestIdOf(response.headers, secrets), response },
+  )
+}
+
+/** A schema break from an ECI call says which response broke it, so it can be reported to the provider. */
+function withResponseContext(error: EciError, claims: EciRequestClaims, raw: RawEciResponse): EciError {
+  if (!(error instanceof EciValidationError)) return error
+  return new EciValidationError(error.message, error.issues, {
+    issueCount: error.issueCount,
+    status: raw.status,
+    requestId: raw.requestId,
+    requestType: claims.eci_request_type,
+    systemAccountId: claims.system_account_id,
+    cause: error.cause,
+  })
 }
 
 /** A response for another account or invoice than requested is a protocol violation. */

@@ -36,8 +36,18 @@ export async function readBodyText(
       () => reject(new EciNetworkError(ErrorCode.TIMEOUT, `${options.what}: reading the response body timed out`)),
       options.timeoutMs,
     )
-    onAbort = () =>
-      reject(new EciNetworkError(ErrorCode.ABORTED, `${options.what} was aborted`, { cause: options.signal?.reason }))
+    onAbort = () => {
+      const reason = options.signal?.reason as { name?: unknown } | undefined
+      // A deadline signal (AbortSignal.timeout) is a timeout, not the caller's abort.
+      const timedOut = reason?.name === 'TimeoutError'
+      reject(
+        new EciNetworkError(
+          timedOut ? ErrorCode.TIMEOUT : ErrorCode.ABORTED,
+          `${options.what} ${timedOut ? 'timed out reading the response body' : 'was aborted'}`,
+          { cause: reason },
+        ),
+      )
+    }
     if (options.signal?.aborted) onAbort()
     else options.signal?.addEventListener('abort', onAbort, { once: true })
   })

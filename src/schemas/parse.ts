@@ -160,12 +160,11 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
       }
     }
     if (issues.length > 0) {
-      const list = issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
-      throw new EciValidationError(
-        `Invalid ${what}: ${list}`,
-        issues,
-        result.success ? undefined : { cause: result.error },
-      )
+      // The message names a few issues; the error keeps the first hundred (a small body can hold 500k).
+      const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      const list = shown.join('; ') + (issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '')
+      // No ZodError as cause: the issues carry what it says, and it can be huge.
+      throw new EciValidationError(`Invalid ${what}: ${list}`, issues)
     }
     if (options.onDeviation) for (const d of deviations) options.onDeviation(d)
     return result.data as z.infer<S>

@@ -1,0 +1,95 @@
+/**
+ * The `fetch` openid-client gets: every OAuth response body bounded (decompressed bytes and a
+ * deadline; oauth4webapi would otherwise read any size with `response.json()`), and requests
+ * retried where that is safe — a 429/503 that came with a response (honouring `Retry-After`), a
+ * connection refused before anything was sent, and any failure of a GET. A POST whose outcome is
+ * unknown (reset after sending, timeout) is never resent here: a token request may have rotated
+ * the refresh token.
+ * @module
+ */
+import { EciHttpError, ErrorCode, rootCauseCode, toEciError } from '../errors.js'
+import { retryAfterSeconds } from '../request/http-error.js'
+import { readBodyText } from '../request/read-body.js'
+import { type ResolvedRetry, retryDelay, sleep } from '../request/retry.js'
+import { hostOf } from '../resolve.js'
+
+/** Largest OAuth response body read (metadata, JWKS, PAR, token, revocation): a few kB in practice. */
+export const MAX_OAUTH_RESPONSE_BYTES = 256 * 1024
+
+/** Options of {@link oauthFetch}. */
+export interface OAuthFetchOptions {
+  retry: ResolvedRetry
+  /** Deadline of each body read, ms. */
+  timeout: number
+  maxBytes?: number
+}
+
+/** Statuses that mean the request was not processed and may be sent again. */
+const RETRYABLE = new Set([429, 503])
+
+function what(url: string): string {
+  try {
+    const u = new URL(url)
+    return `The request to ${u.host}${u.pathname}`
+  } catch {
+    return 'The OAuth request'
+  }
+}
+
+/** Whether a failed send may be repeated: the request is a GET, or nothing was sent. */
+function safeToResend(error: unknown, method: string): boolean {
+  return method === 'GET' || rootCauseCode(error) === 'ECONNREFUSED'
+}
+
+async function buffered(response: Response, url: string, o: OAuthFetchOptions, signal: AbortSignal | undefined) {
+  const text = await readBodyText(response, {
+    timeoutMs: o.timeout,
+    maxBytes: o.maxBytes ?? MAX_OAUTH_RESPONSE_BYTES,
+    signal,
+    what: what(url),
+  })
+  const headers = new Headers(response.headers)
+  // The body is decoded now; its old length and encoding no longer describe it.
+  headers.delete('content-encoding')
+  headers.delete('content-length')
+  return new Response(response.status === 204 || response.status === 304 ? null : text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  })
+}
+
+/** Wraps `fetch` for openid-client as the module describes. */
+export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions): typeof globalThis.fetch {
+  return async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input)
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+    const signal = init?.signal ?? undefined
+    for (let retries = 0; ; retries++) {
+      let response: Response
+      try {
+        response = await fetch(input, init)
+      } catch (error) {
+        const failure = toEciError(error, what(url), { network: true, host: hostOf(url) })
+        const wait = safeToResend(error, method) ? retryDelay(failure, retries, o.retry) : undefined
+        if (wait === undefined || signal?.aborted) throw failure
+        await sleep(wait, signal)
+        continue
+      }
+      if (RETRYABLE.has(response.status) && retries < o.retry.limit) {
+        const after = retryAfterSeconds(response.headers)
+        const refusal = new EciHttpError(ErrorCode.HTTP_ERROR, 'retryable', {
+          status: response.status,
+          retryAfter: after,
+        })
+        const wait = retryDelay(refusal, retries, o.retry)
+        if (wait !== undefined) {
+          await response.body?.cancel().catch(() => {})
+          await sleep(wait, signal)
+          continue
+        }
+      }
+      return buffered(response, url, o, signal)
+    }
+  }
+}
