@@ -10,6 +10,7 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import pg from 'pg'
 import { freePort, isRoot, type RunningProcess, startProcess, userIds } from './server-process.js'
 
 const run = promisify(execFile)
@@ -95,4 +96,20 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * A pool set up as docs/scaling.md advises: bounded connect and statement time, and an `error`
+ * listener (idle connections fail when the server restarts; the next query gets a new one).
+ */
+export function postgresPool(server: PostgresServer, options: pg.PoolConfig = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: server.connectionString,
+    max: 20,
+    connectionTimeoutMillis: 2000,
+    statement_timeout: 5000,
+    ...options,
+  })
+  pool.on('error', () => {})
+  return pool
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Redis, type RedisOptions } from 'ioredis'
 import { freePort, type RunningProcess, startProcess } from './server-process.js'
 
 const REDIS_SERVER =
@@ -26,6 +27,10 @@ export interface RedisServer {
   kill(): Promise<void>
   /** Starts it again on the same port and directory (after `kill`). */
   start(): Promise<void>
+  /** SIGSTOP: the server hangs, connections stay open, nothing answers. */
+  pause(): void
+  /** SIGCONT after `pause`. */
+  resume(): void
   /** Stops the server and removes its directory. */
   close(): Promise<void>
 }
@@ -64,9 +69,26 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await current?.stop('SIGKILL')
     },
     start,
+    pause: () => current?.child.kill('SIGSTOP'),
+    resume: () => current?.child.kill('SIGCONT'),
     async close() {
+      current?.child.kill('SIGCONT')
       await current?.stop('SIGTERM')
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * A client set up as docs/scaling.md advises for a grant store: a command fails after one
+ * reconnect attempt instead of queueing while Redis is down.
+ */
+export function redisClient(server: RedisServer, options: RedisOptions = {}): Redis {
+  const redis = new Redis(server.port, server.host, {
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 50, 500),
+    ...options,
+  })
+  redis.on('error', () => {})
+  return redis
 }
