@@ -8,6 +8,8 @@ export default defineConfig([
       'consent/index': 'src/consent/index.ts',
       'mock/index': 'src/mock/index.ts',
       'mock/node/index': 'src/mock/node/index.ts',
+      'postgres/index': 'src/stores/postgres.ts',
+      'redis/index': 'src/stores/redis.ts',
     },
     format: ['esm', 'cjs'],
     // Declarations marked @internal (the session's constructor, resolved options) stay out of the public types.
@@ -17,7 +19,7 @@ export default defineConfig([
     target: 'es2023',
     platform: 'neutral',
     // One shared chunk per module across entries, so an error class is the same class whichever
-    // entry threw it (instanceof holds across ecis-consumer, /consent, /schemas and /mock).
+    // entry threw it (instanceof holds across ecis-consumer, /consent, /schemas, /mock, /postgres and /redis).
     splitting: true,
     treeshake: true,
   },

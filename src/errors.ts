@@ -54,9 +54,16 @@ export const ErrorCode = {
   /** The caller's `AbortSignal` aborted the request. */
   ABORTED: 'ERR_ECI_ABORTED',
 
+  /** A grant store (PostgreSQL, Redis) did not answer: down, unreachable or too slow. */
+  STORE_UNAVAILABLE: 'ERR_ECI_STORE_UNAVAILABLE',
+
   // EciError (base)
   /** Something failed that the SDK did not foresee; `cause` holds the original. */
   INTERNAL: 'ERR_ECI_INTERNAL',
+  /** A grant store's compare-and-set failed: the stored version is not the one expected. */
+  GRANT_CONFLICT: 'ERR_ECI_GRANT_CONFLICT',
+  /** A refresh may or may not have reached the provider, and the provider tolerates no reuse. */
+  REFRESH_OUTCOME_UNKNOWN: 'ERR_ECI_REFRESH_OUTCOME_UNKNOWN',
 } as const
 
 /** Union of every {@link ErrorCode} value. */

@@ -23,6 +23,16 @@ export {
 export type { Grant } from './grant/grant.js'
 export type { InvoicesOptions } from './grant/invoices.js'
 export { EciSession, type SessionOptions } from './grant/session.js'
+export {
+  type GrantLock,
+  type GrantLockOptions,
+  type GrantStatus,
+  type GrantStore,
+  type MarkNeedsConsentOptions,
+  memoryGrantStore,
+  type PutGrantOptions,
+  type StoredGrant,
+} from './grant/store.js'
 export type { ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
 export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
 export {

@@ -1,0 +1,164 @@
+/**
+ * `ecis-consumer/redis`: a {@link GrantStore} on Redis through the app's own `ioredis` client —
+ * the client BullMQ is built on, so one Redis can serve the sync queue and the grants.
+ *
+ * Layout: a hash `<prefix>grant:<key>` (`grant` JSON, `version`, `status`, `reason`,
+ * `updated_at` ms) changed only by Lua scripts (compare-and-set in one step), and the refresh
+ * lock `<prefix>lock:<key>` taken with `SET … NX PX ttl`, released and extended by Lua scripts
+ * that first compare the owner token. Grants are safe only on a Redis that persists every write
+ * and never evicts keys: see docs/scaling.md.
+ *
+ * @module
+ */
+import type { Cluster, Redis } from 'ioredis'
+import { EciConfigError, ErrorCode } from '../errors.js'
+import type { Grant } from '../grant/grant.js'
+import type { GrantLock, GrantStore, MarkNeedsConsentOptions, PutGrantOptions, StoredGrant } from '../grant/store.js'
+import {
+  acquireWithin,
+  checkLockOptions,
+  checkMs,
+  checkPutOptions,
+  checkReason,
+  checkStoreKey,
+  grantConflict,
+  newLockToken,
+  parseStoredGrant,
+  serializeGrant,
+} from '../grant/store-rules.js'
+import { EXTEND, type LuaScript, MARK_NEEDS_CONSENT, PUT, RELEASE } from './redis-scripts.js'
+import { checkStoreTimeout, isSocketError, type StoreCallContext, storeCall } from './store-call.js'
+
+/** Options of {@link redisGrantStore}. */
+export interface RedisGrantStoreOptions {
+  /**
+   * The app's ioredis client (`Redis` or `Cluster`). Give it `maxRetriesPerRequest` (e.g. 2) so
+   * a command fails while Redis is down instead of queueing; a BullMQ worker connection (which
+   * needs `maxRetriesPerRequest: null`) is not suitable — use a second client.
+   */
+  redis: Redis | Cluster
+  /**
+   * Prefix of every key this store writes (at most 128 characters, no control characters).
+   * @default 'ecis:'
+   */
+  prefix?: string | undefined
+  /**
+   * Deadline of each round trip, ms; past it the call rejects with `ERR_ECI_STORE_UNAVAILABLE`
+   * (a queued command may still run when Redis comes back).
+   * @default 5000
+   */
+  timeout?: number | undefined
+}
+
+/** Replies that mean "this server cannot serve writes now", not "this command is wrong". */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|OOM)\b/
+const CONNECTION_MESSAGE = /connection is closed|command timed out|stream isn't writeable|connect|socket/i
+
+const classify: StoreCallContext['classify'] = (error) => {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
+  const text = typeof message === 'string' ? message : ''
+  if (name === 'ReplyError') return UNAVAILABLE_REPLY.test(text) ? 'unavailable' : undefined
+  if (name === 'MaxRetriesPerRequestError' || isSocketError(error) || CONNECTION_MESSAGE.test(text)) {
+    return 'unavailable'
+  }
+  return undefined
+}
+
+function checkPrefix(prefix: unknown): string {
+  if (prefix === undefined) return 'ecis:'
+  if (typeof prefix !== 'string' || prefix.length > 128 || [...prefix].some((c) => c < ' ' || c === '\x7f')) {
+    throw new EciConfigError(
+      ErrorCode.INVALID_OPTION,
+      'prefix must be a string of at most 128 characters, no control characters',
+    )
+  }
+  return prefix
+}
+
+const isNoScript = (error: unknown) => /^NOSCRIPT\b/.test(String((error as { message?: unknown } | null)?.message))
+
+/**
+ * A {@link GrantStore} on Redis.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { redisGrantStore } from 'ecis-consumer/redis'
+ *
+ * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 5_000 })
+ * const store = redisGrantStore({ redis })
+ * ```
+ * @throws {EciConfigError} `ERR_ECI_INVALID_OPTION` for a missing client, a bad prefix or timeout
+ */
+export function redisGrantStore(options: RedisGrantStoreOptions): GrantStore {
+  const redis = options?.redis
+  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
+    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'redisGrantStore needs { redis }: an ioredis client')
+  }
+  const prefix = checkPrefix(options.prefix)
+  const context: StoreCallContext = { server: 'Redis', timeout: checkStoreTimeout(options.timeout, 5000), classify }
+  const grantKey = (key: string) => `${prefix}grant:${checkStoreKey(key)}`
+  const lockKey = (key: string) => `${prefix}lock:${checkStoreKey(key)}`
+
+  const run = (action: string, script: LuaScript, key: string, args: (string | number)[]): Promise<number> =>
+    storeCall(context, action, async () => {
+      try {
+        return Number(await redis.evalsha(script.sha, 1, key, ...args))
+      } catch (error) {
+        if (!isNoScript(error)) throw error
+        return Number(await redis.eval(script.source, 1, key, ...args))
+      }
+    })
+
+  const makeLock = (key: string, owner: string): GrantLock => ({
+    async release() {
+      return (await run('release lock', RELEASE, key, [owner])) === 1
+    },
+    async extend(ms) {
+      const ttl = checkMs(ms, 'extend(ms)', 1)
+      return (await run('extend lock', EXTEND, key, [owner, ttl])) === 1
+    },
+  })
+
+  return {
+    async get(key: string): Promise<StoredGrant | undefined> {
+      const hash = grantKey(key)
+      const [grant, version, status, reason] = await storeCall(context, 'get', () =>
+        redis.hmget(hash, 'grant', 'version', 'status', 'reason'),
+      )
+      if (grant == null && version == null) return undefined
+      return parseStoredGrant(grant, version, status, reason)
+    },
+    async put(key: string, grant: Grant, putOptions?: PutGrantOptions): Promise<number> {
+      const hash = grantKey(key)
+      const json = serializeGrant(grant)
+      const { ifVersion } = checkPutOptions(putOptions)
+      const version = await run('put', PUT, hash, [json, ifVersion ?? '', Date.now()])
+      if (version < 1) throw grantConflict(ifVersion)
+      return version
+    },
+    async markNeedsConsent(key: string, reason, markOptions?: MarkNeedsConsentOptions): Promise<number> {
+      const hash = grantKey(key)
+      checkReason(reason)
+      const { ifVersion } = checkPutOptions(markOptions)
+      const version = await run('mark needs consent', MARK_NEEDS_CONSENT, hash, [reason, ifVersion ?? '', Date.now()])
+      if (version === 0) throw grantConflict(undefined)
+      if (version < 0) throw grantConflict(ifVersion)
+      return version
+    },
+    async lock(key, lockOptions) {
+      const lock = lockKey(key)
+      const { ttlMs, waitMs } = checkLockOptions(lockOptions)
+      const owner = newLockToken()
+      const taken = await acquireWithin(
+        waitMs,
+        async () => (await storeCall(context, 'lock', () => redis.set(lock, owner, 'PX', ttlMs, 'NX'))) === 'OK',
+      )
+      return taken ? makeLock(lock, owner) : undefined
+    },
+    async delete(key) {
+      const hash = grantKey(key)
+      return (await storeCall(context, 'delete', () => redis.del(hash))) > 0
+    },
+  }
+}
