@@ -5,7 +5,7 @@
  * @module
  */
 import * as oidc from 'openid-client'
-import { authorizationParams } from './consent/authorization-url.js'
+import { authorizationParams, PROTECTED_PARAMS } from './consent/authorization-url.js'
 import { checkConsentCallback } from './consent/callback.js'
 import {
   type AuthorizationServerMetadata,
@@ -23,6 +23,14 @@ import { ProviderClock } from './grant/clock.js'
 import { assertGrant, type Grant } from './grant/grant.js'
 import { oauthFetch } from './grant/oauth-fetch.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
+import {
+  checkSaveOptions,
+  refreshShared,
+  type SaveGrantOptions,
+  saveFirstGrant,
+  usable,
+} from './grant/shared-refresh.js'
+import type { GrantStore } from './grant/store.js'
 import { TokenEndpoint } from './grant/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
 import { constructEciClient, type EciClient, type InvalidTokenHandler } from './request/client.js'
@@ -30,6 +38,7 @@ import type { SharedClientOptions } from './request/client-options.js'
 import { createDpopProver, type DpopProver } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
 import { ResponseVerifier } from './request/response-jwt.js'
+import { resolveTimeout } from './resolve.js'
 
 /** Options of {@link EciConsumer.beginConsent}. */
 export interface BeginConsentOptions {
@@ -61,22 +70,21 @@ export interface ExchangeCodeInput {
   scopes?: string[]
 }
 
+/** Where {@link EciConsumer.completeConsent} / {@link EciConsumer.exchangeCode} save the first grant. */
+export type { SaveGrantOptions } from './grant/shared-refresh.js'
+
+/** Options of {@link EciConsumer.openSession}. */
+export interface OpenSessionOptions {
+  /** The store the fleet shares (PostgreSQL, Redis, or memory for one process). */
+  store: GrantStore
+  /** Lifetime of the refresh lock, ms: longer than a refresh and its save. @default 30_000 */
+  lockTtlMs?: number
+  /** How long to wait for another instance's refresh before re-reading, ms. @default 10_000 */
+  lockWaitMs?: number
+}
+
 /** The provider's authorization server metadata, with the ECIS members. */
 export type EciProviderMetadata = AuthorizationServerMetadata
-
-const PROTECTED_PARAMS = new Set([
-  'response_type',
-  'client_id',
-  'redirect_uri',
-  'scope',
-  'state',
-  'code_challenge',
-  'code_challenge_method',
-  'resource',
-  'authorization_details',
-  'request_uri',
-  'request',
-])
 
 /** Checks the discovered metadata against the options and the key; returns the ECI resource. */
 function checkProvider(o: ResolvedConsumerOptions, metadata: AuthorizationServerMetadata, key: ResolvedSigningKey) {
@@ -239,7 +247,12 @@ export class EciConsumer {
    * @throws {EciConsentError} when the customer must consent again (denied, mismatch, expired, invalid_grant).
    * @throws {EciHttpError} / {@link EciNetworkError} when the token request fails otherwise.
    */
-  async completeConsent(callbackUrl: string | URL, transaction: ConsentTransaction): Promise<Grant> {
+  async completeConsent(
+    callbackUrl: string | URL,
+    transaction: ConsentTransaction,
+    save?: SaveGrantOptions,
+  ): Promise<Grant> {
+    const target = save === undefined ? undefined : checkSaveOptions(save)
     if (transaction?.clientId !== undefined && transaction.clientId !== this.#p.o.clientId) {
       throw new EciConsentError(ErrorCode.TRANSACTION_INVALID, 'The consent transaction belongs to another client')
     }
@@ -248,13 +261,15 @@ export class EciConsumer {
       throw new EciConsentError(ErrorCode.ISSUER_MISMATCH, 'The consent transaction was begun at another provider')
     }
     const { code } = checkConsentCallback(callbackUrl, transaction, { now: this.#p.clock.now() })
-    return this.#p.tokens.exchangeCode({
+    const grant = await this.#p.tokens.exchangeCode({
       code,
       codeVerifier: transaction.codeVerifier,
       redirectUri: transaction.redirectUri,
       state: transaction.state,
       requestedScopes: transaction.scopes,
     })
+    if (target) await saveFirstGrant(target, grant)
+    return grant
   }
 
   /**
@@ -262,8 +277,9 @@ export class EciConsumer {
    * @throws {EciConfigError} for a missing code or verifier; {@link EciConsentError}
    *   `ERR_ECI_INVALID_GRANT` when the code is refused.
    */
-  async exchangeCode(input: ExchangeCodeInput): Promise<Grant> {
+  async exchangeCode(input: ExchangeCodeInput, save?: SaveGrantOptions): Promise<Grant> {
     const { o } = this.#p
+    const target = save === undefined ? undefined : checkSaveOptions(save)
     const given = input as Partial<ExchangeCodeInput> | null | undefined
     if (
       !given ||
@@ -279,12 +295,48 @@ export class EciConsumer {
         ? o.redirectUri
         : requireRedirectUri(given.redirectUri, o.allowInsecureRequests).href
     if (!redirectUri) throw new EciConfigError(ErrorCode.INVALID_OPTION, 'exchangeCode needs a redirect URI')
-    return this.#p.tokens.exchangeCode({
+    const grant = await this.#p.tokens.exchangeCode({
       code: given.code,
       codeVerifier: given.codeVerifier,
       redirectUri,
       state: undefined,
       requestedScopes: given.scopes ?? [],
+    })
+    if (target) await saveFirstGrant(target, grant)
+    return grant
+  }
+
+  /**
+   * Opens a session on the grant stored under `key`, for fleets: any instance, any time. A
+   * refresh happens once for the whole fleet (lock → re-read → refresh → compare-and-set save →
+   * release); see docs/scaling.md.
+   * @throws {EciConsentError} when the stored grant needs consent (no token request is made);
+   *   {@link EciConfigError} for bad options or a grant of another provider; store errors.
+   */
+  async openSession(key: string, options: OpenSessionOptions): Promise<EciSession> {
+    const { store } = checkSaveOptions({ store: options?.store, key })
+    const lockTtlMs = resolveTimeout(options.lockTtlMs, 'lockTtlMs', 30_000)
+    const lockWaitMs = resolveTimeout(options.lockWaitMs, 'lockWaitMs', 10_000)
+    const stored = usable(await store.get(key))
+    const g = this.#checkGrant(stored.grant)
+    const { tokens, o } = this.#p
+    const shared = {
+      store,
+      key,
+      refresh: (from: Grant) => tokens.refresh(from),
+      refreshReuseWindow: o.refreshReuseWindow,
+      lockTtlMs,
+      lockWaitMs,
+    }
+    return new EciSession(g, {
+      now: () => Date.now() / 1000,
+      refresh: async (from) => (await refreshShared(shared, from)).grant,
+      persist: async (grant) => void (await store.put(key, grant)),
+      revoke: async (from) => {
+        await tokens.revoke(from)
+        await store.markNeedsConsent(key, ErrorCode.GRANT_REVOKED).catch(() => {})
+      },
+      client: (accessToken, onInvalidToken) => this.#client(accessToken, onInvalidToken, g.tokenType === 'DPoP'),
     })
   }
 

@@ -62,8 +62,10 @@ export const ErrorCode = {
   INTERNAL: 'ERR_ECI_INTERNAL',
   /** A grant store's compare-and-set failed: the stored version is not the one expected. */
   GRANT_CONFLICT: 'ERR_ECI_GRANT_CONFLICT',
-  /** A refresh may or may not have reached the provider, and the provider tolerates no reuse. */
+  /** A refresh may or may not have reached the provider, and the provider tolerates no reuse: consent again. */
   REFRESH_OUTCOME_UNKNOWN: 'ERR_ECI_REFRESH_OUTCOME_UNKNOWN',
+  /** Another instance held the grant's refresh lock longer than the wait allowed. */
+  GRANT_LOCK_TIMEOUT: 'ERR_ECI_GRANT_LOCK_TIMEOUT',
 } as const
 
 /** Union of every {@link ErrorCode} value. */
@@ -121,6 +123,7 @@ export type ConsentErrorCode =
   | typeof ErrorCode.TRANSACTION_INVALID
   | typeof ErrorCode.INVALID_GRANT
   | typeof ErrorCode.GRANT_REVOKED
+  | typeof ErrorCode.REFRESH_OUTCOME_UNKNOWN
 
 /**
  * The customer must consent again: the authorization response carried an error, `state` or

@@ -6,6 +6,8 @@ export {
   EciConsumer,
   type EciProviderMetadata,
   type ExchangeCodeInput,
+  type OpenSessionOptions,
+  type SaveGrantOptions,
 } from './consumer.js'
 export {
   type ConsentErrorCode,

@@ -103,3 +103,18 @@ export function buildAuthorizationUrl(authorizationEndpoint: string | URL, param
   for (const [key, value] of params) url.searchParams.append(key, value)
   return url.href
 }
+
+/** Parameters the SDK sets itself; `extraParams` cannot override them. */
+export const PROTECTED_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'authorization_details',
+  'request_uri',
+  'request',
+])

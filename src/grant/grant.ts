@@ -30,6 +30,11 @@ export interface Grant {
   accounts: string[]
   /** RFC 7638 thumbprint of the DPoP key the tokens are bound to. */
   dpopJkt?: string | undefined
+  /**
+   * Set in a {@link GrantStore} while an instance refreshes this grant (epoch seconds). Found
+   * without a lock, it means that refresh's outcome is unknown (its instance died).
+   */
+  refreshingSince?: number | undefined
 }
 
 /** The token endpoint response members the SDK reads. @internal */

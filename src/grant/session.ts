@@ -10,6 +10,7 @@ import { isCalendarDate } from '../schemas/fields.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { Grant } from './grant.js'
 import { type InvoicesOptions, orderedFetch } from './invoices.js'
+import { UnsavedGrantError } from './shared-refresh.js'
 
 /** Options of `consumer.session(grant, options)`. */
 export interface SessionOptions {
@@ -26,6 +27,11 @@ export interface SessionBackend {
   revoke(grant: Grant): Promise<void>
   client(accessToken: () => Promise<string>, onInvalidToken: InvalidTokenHandler): EciClient
   now(): number
+  /**
+   * A grant store's save, for sessions opened with `openSession`: `refresh` saves what it
+   * returns itself, and this saves a rotated grant the store refused at the time.
+   */
+  persist?: ((grant: Grant) => Promise<void>) | undefined
 }
 
 /** Seconds before expiry at which a token is refreshed: min(30 s, 10 % of its lifetime). */
@@ -150,8 +156,9 @@ export class EciSession {
    */
   async #save(grant: Grant): Promise<void> {
     try {
-      await this.#onGrant?.(grant)
+      await (this.#backend.persist ?? this.#onGrant)?.(grant)
     } catch (cause) {
+      if (cause instanceof EciError) throw cause
       throw new EciError(
         ErrorCode.INTERNAL,
         'onGrant failed to save the rotated grant; it is offered again before the next call (session.grant holds it)',
@@ -174,11 +181,19 @@ export class EciSession {
         }
         const next = await this.#backend.refresh(from)
         this.#grant = next
-        this.#unsaved = next
-        await this.#save(next)
+        // A store-backed refresh saved it already; onGrant receives it here.
+        if (!this.#backend.persist) {
+          this.#unsaved = next
+          await this.#save(next)
+        }
         return next
       } catch (error) {
         if (error instanceof EciConsentError) this.#dead = error
+        if (error instanceof UnsavedGrantError) {
+          // Rotated at the provider, refused by the store: keep it, save it before the next call.
+          this.#grant = error.grant
+          this.#unsaved = error.grant
+        }
         throw error
       } finally {
         this.#refreshing = undefined
