@@ -3,16 +3,11 @@
  * (`setupServer`) and browsers (`setupWorker`). Imports only `msw` core, jose and zod-free code.
  * @module
  */
+export { createMockProvider } from './provider.js'
 export type {
   MockAccount,
   MockAccountSpec,
   MockAccountType,
-  MockFixtures,
-  MockOwner,
-  MockOwnerSpec,
-} from './fixtures.js'
-export { createMockProvider } from './provider.js'
-export type {
   MockCall,
   MockClient,
   MockConsentDecision,
@@ -20,7 +15,10 @@ export type {
   MockConsentRequest,
   MockEndpoint,
   MockFault,
+  MockFixtures,
   MockGrantInfo,
+  MockOwner,
+  MockOwnerSpec,
   MockProvider,
   MockProviderOptions,
 } from './types.js'

@@ -1,11 +1,90 @@
 /**
- * Public option and result types of the mock provider.
+ * Public option and result types of the mock provider and its fixtures.
  * @module
  */
 import type { JWK } from 'jose'
 import type { HttpHandler } from 'msw'
-import type { FixtureOptions, MockFixtures, MockOwner } from './fixtures.js'
+import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { MockDialect } from './wire.js'
+
+/** The kinds of account the ECIS vocabulary knows. */
+export type MockAccountType = 'electric' | 'gas'
+
+/** Shape of one account to generate; anything left out is drawn from the seed. */
+export interface MockAccountSpec {
+  /** The account's `system_account_id`. @default a random `NNNN-NNN` */
+  systemAccountId?: string | undefined
+  /** @default electric about two times in three */
+  accountType?: MockAccountType | undefined
+  /** Number of monthly invoices (at least 1). @default 24 to 36 */
+  months?: number | undefined
+  /** Producer projects the account receives credits from (electric only). @default drawn from the seed */
+  producerProjects?: string[] | undefined
+}
+
+/** Shape of one resource owner to generate. */
+export interface MockOwnerSpec {
+  /** @default `owner-N` */
+  ownerId?: string | undefined
+  /** Display name on the consent page. @default drawn from the seed */
+  name?: string | undefined
+  /** How many accounts, or one spec per account. @default 1 to 4 */
+  accounts?: number | MockAccountSpec[] | undefined
+}
+
+/** One generated account with its canonical (SDK-output) data. */
+export interface MockAccount {
+  readonly systemAccountId: string
+  readonly ownerId: string
+  readonly accountType: MockAccountType
+  /** The ECI Basic response, canonical spelling. */
+  readonly basic: Basic
+  /** Every invoice with its details, oldest first (the order of `basic.system_invoice_ids`). */
+  readonly invoices: readonly InvoiceDetail[]
+}
+
+/** One generated resource owner (the shared customer). */
+export interface MockOwner {
+  readonly ownerId: string
+  readonly name: string
+  readonly accounts: readonly MockAccount[]
+}
+
+/** Options of {@link createFixtures}. */
+export interface FixtureOptions {
+  /** Same seed, same data. @default 1 */
+  seed?: number | string | undefined
+  /**
+   * How many owners to generate, or one spec per owner. With a number, the first owner always
+   * has the seed document's example account `0018-102` (electric, with a producer project) and
+   * a gas account.
+   * @default 3
+   */
+  owners?: number | MockOwnerSpec[] | undefined
+  /**
+   * The data's "today" (`YYYY-MM-DD`): the newest invoice is dated on or before it. Fixed so the
+   * data never depends on the machine's clock.
+   * @default '2026-01-15'
+   */
+  asOf?: string | undefined
+}
+
+/** The generated data set, with lookups. All objects are frozen. */
+export interface MockFixtures {
+  readonly seed: number | string
+  readonly asOf: string
+  readonly owners: readonly MockOwner[]
+  /** Every account of every owner. */
+  accounts(): readonly MockAccount[]
+  account(systemAccountId: string): MockAccount | undefined
+  owner(ownerId: string): MockOwner | undefined
+  /** The canonical Basic of an account, as the SDK's `parseBasic` returns it. */
+  basic(systemAccountId: string): Basic | undefined
+  /** The canonical Invoice, as the SDK's `parseInvoice` returns it. */
+  invoice(systemAccountId: string, systemInvoiceId: string): Invoice | undefined
+  /** The canonical InvoiceDetail, as the SDK's `parseInvoiceDetail` returns it. */
+  invoiceDetail(systemAccountId: string, systemInvoiceId: string): InvoiceDetail | undefined
+}
 
 /** An ECI Consumer registered with the mock provider. */
 export interface MockClient {
