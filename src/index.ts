@@ -23,6 +23,36 @@ export {
 export type { Grant } from './grant/grant.js'
 export type { InvoicesOptions } from './grant/invoices.js'
 export { EciSession, type SessionOptions } from './grant/session.js'
+export {
+  type AmountInput,
+  AUDIT_CHECKS,
+  type AuditCheck,
+  type AuditFinding,
+  type AuditOptions,
+  type AuditSeverity,
+  absAmount,
+  addAmounts,
+  auditHistory,
+  auditInvoice,
+  compareAmounts,
+  type ExactAmount,
+  type ExactInvoiceAmounts,
+  type ExactInvoiceDetailAmounts,
+  exactAmount,
+  exactAmounts,
+  type FormatAmountOptions,
+  formatAmount,
+  type HistoryAuditOptions,
+  type InvoiceDetailAmountField,
+  LINE_ITEMS,
+  type LineItem,
+  mulAmounts,
+  ROUNDING_MODES,
+  type RoundingMode,
+  type RoundingOptions,
+  roundAmount,
+  subAmounts,
+} from './money/index.js'
 export type { ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
 export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
 export {

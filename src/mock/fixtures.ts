@@ -14,6 +14,7 @@
  * @module
  */
 import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
+import { injectBillErrors } from './bill-errors.js'
 import { drawProfile, generateInvoices } from './invoice-history.js'
 import { createPrng, type Prng } from './prng.js'
 import type {
@@ -179,7 +180,12 @@ export function createFixtures(options: FixtureOptions = {}): MockFixtures {
     if (ownerIds.has(o.ownerId)) throw new Error(`Duplicate ownerId "${o.ownerId}" in the mock owners`)
     ownerIds.add(o.ownerId)
   }
+  const billErrors = injectBillErrors(
+    owners.flatMap((o) => o.accounts),
+    options.billErrors,
+  )
   deepFreeze(owners)
+  deepFreeze(billErrors)
 
   const byAccount = new Map<string, MockAccount>()
   const byInvoice = new Map<string, InvoiceDetail>()
@@ -196,6 +202,7 @@ export function createFixtures(options: FixtureOptions = {}): MockFixtures {
     seed,
     asOf,
     owners,
+    billErrors,
     accounts: () => all,
     account: (id: string) => byAccount.get(id),
     owner: (id: string) => owners.find((o) => o.ownerId === id),

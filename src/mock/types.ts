@@ -39,7 +39,10 @@ export interface MockAccount {
   readonly accountType: MockAccountType
   /** The ECI Basic response, canonical spelling. */
   readonly basic: Basic
-  /** Every invoice with its details, oldest first (the order of `basic.system_invoice_ids`). */
+  /**
+   * Every invoice with its details, oldest first: the order of `basic.system_invoice_ids`
+   * (which, with a `duplicate-invoice` bill error, lists one id twice).
+   */
   readonly invoices: readonly InvoiceDetail[]
 }
 
@@ -48,6 +51,61 @@ export interface MockOwner {
   readonly ownerId: string
   readonly name: string
   readonly accounts: readonly MockAccount[]
+}
+
+/**
+ * A kind of wrong bill the mock can emit, named after the `ecis-consumer` audit check that
+ * catches it (`auditInvoice` / `auditHistory`, docs/money.md):
+ * - `line-total`: `distribution_total` 10 cents more than quantity × rate (the invoice total
+ *   includes the 10 cents, so only the line is wrong);
+ * - `invoice-total`: $2.50 added to `invoice_total` that no line explains;
+ * - `credit-remaining`: 40 kWh more `credit_remaining_total` than carryover + new − allocated
+ *   (carried on, so later bills agree with it);
+ * - `service-period`: `service_period_start` and `service_period_end` swapped (the periods
+ *   around it then do not meet either: `period-gap` findings follow);
+ * - `due-date`: `invoice_due_date` five days before `invoice_date`;
+ * - `credit-carryover`: the previous bill's remaining credit lost (carryover 0; later bills
+ *   settle from there, so they add up);
+ * - `period-gap` / `period-overlap`: `service_period_start` three days late / early;
+ * - `duplicate-invoice`: the Basic lists the previous invoice's id a second time;
+ * - `invoice-order`: `invoice_date` the day before the previous invoice's.
+ */
+export type MockBillErrorKind =
+  | 'line-total'
+  | 'invoice-total'
+  | 'credit-remaining'
+  | 'service-period'
+  | 'due-date'
+  | 'credit-carryover'
+  | 'period-gap'
+  | 'period-overlap'
+  | 'duplicate-invoice'
+  | 'invoice-order'
+
+/** Where to inject a wrong bill. */
+export interface MockBillErrorSpec {
+  kind: MockBillErrorKind
+  /** Only this account (it must be one the error can apply to). @default every account it can apply to */
+  account?: string | undefined
+  /**
+   * Position in the account's invoice list: 0 the oldest, −1 the newest. History kinds need an
+   * invoice before it (position ≥ 1); `credit-carryover` needs the previous invoice to leave credit.
+   * @default a recent invoice, a different one for each kind
+   */
+  invoice?: number | undefined
+}
+
+/** A kind of wrong bill (applied to every account it can apply to), or where to inject it. */
+export type MockBillError = MockBillErrorKind | MockBillErrorSpec
+
+/** A wrong bill the fixtures hold: what an audit of the account's history must report. */
+export interface MockInjectedBillError {
+  kind: MockBillErrorKind
+  systemAccountId: string
+  /** The invoice the audit's finding names. */
+  systemInvoiceId: string
+  /** Its position in the account's `basic.system_invoice_ids` (the finding's `path[0]`). */
+  index: number
 }
 
 /** Options of {@link createFixtures}. */
@@ -67,6 +125,12 @@ export interface FixtureOptions {
    * @default '2026-01-15'
    */
   asOf?: string | undefined
+  /**
+   * Wrong bills to emit, for testing reconciliation: each kind makes the audit report the
+   * finding of the same name. `fixtures.billErrors` lists where each one went.
+   * @default [] (every bill adds up)
+   */
+  billErrors?: readonly MockBillError[] | undefined
 }
 
 /** The generated data set, with lookups. All objects are frozen. */
@@ -74,6 +138,8 @@ export interface MockFixtures {
   readonly seed: number | string
   readonly asOf: string
   readonly owners: readonly MockOwner[]
+  /** The wrong bills injected with the `billErrors` option, in the order applied. */
+  readonly billErrors: readonly MockInjectedBillError[]
   /** Every account of every owner. */
   accounts(): readonly MockAccount[]
   account(systemAccountId: string): MockAccount | undefined
