@@ -35,6 +35,36 @@ export {
   type PutGrantOptions,
   type StoredGrant,
 } from './grant/store.js'
+export {
+  type AmountInput,
+  AUDIT_CHECKS,
+  type AuditCheck,
+  type AuditFinding,
+  type AuditOptions,
+  type AuditSeverity,
+  absAmount,
+  addAmounts,
+  auditHistory,
+  auditInvoice,
+  compareAmounts,
+  type ExactAmount,
+  type ExactInvoiceAmounts,
+  type ExactInvoiceDetailAmounts,
+  exactAmount,
+  exactAmounts,
+  type FormatAmountOptions,
+  formatAmount,
+  type HistoryAuditOptions,
+  type InvoiceDetailAmountField,
+  LINE_ITEMS,
+  type LineItem,
+  mulAmounts,
+  ROUNDING_MODES,
+  type RoundingMode,
+  type RoundingOptions,
+  roundAmount,
+  subAmounts,
+} from './money/index.js'
 export type { ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
 export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
 export {

@@ -66,33 +66,20 @@ export function checkClientAndRedirect(
   return { client, redirectUri }
 }
 
-/**
- * Checks everything else; errors here may be redirected (RFC 6749 §4.1.2.1: with `state` when
- * the request carried one).
- */
-export function checkAuthorizationParams(
-  ctx: MockContext,
-  params: URLSearchParams,
-  client: ResolvedClient,
-  redirectUri: string,
-): AuthorizationRequest | AuthorizationError {
-  for (const name of [
-    'response_type',
-    'client_id',
-    'redirect_uri',
-    'state',
-    'code_challenge',
-    'code_challenge_method',
-    'scope',
-    'authorization_details',
-    'dpop_jkt',
-  ]) {
-    if (params.getAll(name).length > 1) return { error: 'invalid_request', description: `${name} is repeated` }
-  }
-  if (params.get('response_type') !== 'code') {
-    return { error: 'unsupported_response_type', description: 'only response_type=code is supported' }
-  }
-  // Protocol §3.2: state is REQUIRED, with at least 128 bits of randomness.
+const SINGLE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'scope',
+  'authorization_details',
+  'dpop_jkt',
+]
+
+/** `state` and the PKCE challenge (protocol §3.2: both required; state with ≥ 128 bits). */
+function checkStateAndPkce(params: URLSearchParams): { state: string; challenge: string } | AuthorizationError {
   const state = params.get('state')
   if (state === null || state === '') return { error: 'invalid_request', description: 'state is required' }
   if (state.length < MIN_STATE_LENGTH) {
@@ -109,27 +96,21 @@ export function checkAuthorizationParams(
   if (!CHALLENGE.test(challenge)) {
     return { error: 'invalid_request', description: 'code_challenge is not a base64url SHA-256 value' }
   }
-  // Protocol §3.2: resource (RFC 8707) is REQUIRED and must be the eci_resource.
-  const resources = params.getAll('resource')
-  if (resources.length === 0) {
-    return { error: 'invalid_request', description: 'resource is required: send the eci_resource (RFC 8707)' }
-  }
-  for (const resource of resources) {
-    if (resource !== ctx.resource) return { error: 'invalid_target', description: 'unknown resource' }
-  }
+  return { state, challenge }
+}
 
+/** The ECIS actions asked for through `scope` and `authorization_details`, and the accounts RAR names. */
+function requestedActions(
+  ctx: MockContext,
+  params: URLSearchParams,
+): { actions: Set<Action>; requestedAccounts: string[] | undefined } | AuthorizationError {
   const actions = new Set<Action>()
-  const scope = params.get('scope')
-  if (scope !== null) {
-    for (const s of scope.split(' ').filter(Boolean)) {
-      if (IGNORED_SCOPES.has(s)) continue
-      const action = s.startsWith('eci:') ? (s.slice(4) as Action) : undefined
-      if (!action || !ACTIONS.includes(action))
-        return { error: 'invalid_scope', description: 'unknown scope requested' }
-      actions.add(action)
-    }
+  for (const s of (params.get('scope') ?? '').split(' ').filter(Boolean)) {
+    if (IGNORED_SCOPES.has(s)) continue
+    const action = s.startsWith('eci:') ? (s.slice(4) as Action) : undefined
+    if (!action || !ACTIONS.includes(action)) return { error: 'invalid_scope', description: 'unknown scope requested' }
+    actions.add(action)
   }
-
   let requestedAccounts: string[] | undefined
   const details = params.get('authorization_details')
   // A provider without RFC 9396 support ignores the parameter (RFC 6749 §3.1).
@@ -146,16 +127,45 @@ export function checkAuthorizationParams(
       description: 'request at least one of eci:basic, eci:invoice, eci:invoice_detail',
     }
   }
+  return { actions, requestedAccounts }
+}
 
-  const dpopJkt = params.get('dpop_jkt') ?? undefined
+/**
+ * Checks everything else; errors here may be redirected (RFC 6749 §4.1.2.1: with `state` when
+ * the request carried one).
+ */
+export function checkAuthorizationParams(
+  ctx: MockContext,
+  params: URLSearchParams,
+  client: ResolvedClient,
+  redirectUri: string,
+): AuthorizationRequest | AuthorizationError {
+  for (const name of SINGLE_PARAMS) {
+    if (params.getAll(name).length > 1) return { error: 'invalid_request', description: `${name} is repeated` }
+  }
+  if (params.get('response_type') !== 'code') {
+    return { error: 'unsupported_response_type', description: 'only response_type=code is supported' }
+  }
+  const pkce = checkStateAndPkce(params)
+  if ('error' in pkce) return pkce
+  // Protocol §3.2: resource (RFC 8707) is REQUIRED and must be the eci_resource.
+  const resources = params.getAll('resource')
+  if (resources.length === 0) {
+    return { error: 'invalid_request', description: 'resource is required: send the eci_resource (RFC 8707)' }
+  }
+  for (const resource of resources) {
+    if (resource !== ctx.resource) return { error: 'invalid_target', description: 'unknown resource' }
+  }
+  const requested = requestedActions(ctx, params)
+  if ('error' in requested) return requested
   return {
     clientId: client.clientId,
     redirectUri,
-    state,
-    codeChallenge: challenge,
-    actions: ACTIONS.filter((a) => actions.has(a)),
-    requestedAccounts,
-    dpopJkt,
+    state: pkce.state,
+    codeChallenge: pkce.challenge,
+    actions: ACTIONS.filter((a) => requested.actions.has(a)),
+    requestedAccounts: requested.requestedAccounts,
+    dpopJkt: params.get('dpop_jkt') ?? undefined,
   }
 }
 

@@ -6,10 +6,9 @@
 import { checkAuthorizationParams, checkClientAndRedirect } from './authorization-request.js'
 import { consentPage } from './consent-page.js'
 import type { CallNote, MockContext } from './context.js'
-import type { MockOwner } from './fixtures.js'
 import { errorPage, readForm, redirect } from './http.js'
 import { type AuthorizationRequest, randomToken } from './state.js'
-import type { MockConsentDecision } from './types.js'
+import type { MockConsentDecision, MockOwner } from './types.js'
 
 const PENDING_TTL = 600
 

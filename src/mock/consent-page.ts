@@ -3,9 +3,10 @@
  * works from a browser, a test runner or curl.
  * @module
  */
-import type { MockOwner } from './fixtures.js'
+
 import { escapeHtml } from './http.js'
 import type { AuthorizationRequest } from './state.js'
+import type { MockOwner } from './types.js'
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1b1f23}
 h1{font-size:1.4rem}fieldset{border:1px solid #ccd;border-radius:.5rem;margin:1rem 0;padding:.5rem 1rem}

@@ -8,9 +8,9 @@ import { createLocalJWKSet } from 'jose/jwks/local'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConfigError, ErrorCode } from '../errors.js'
-import { createFixtures, type MockFixtures } from './fixtures.js'
+import { createFixtures } from './fixtures.js'
 import { ProviderState, randomToken } from './state.js'
-import type { MockClient, MockConsentPolicy, MockFault, MockProviderOptions } from './types.js'
+import type { MockClient, MockConsentPolicy, MockFault, MockFixtures, MockProviderOptions } from './types.js'
 import type { MockDialect } from './wire.js'
 
 /** JWS algorithms accepted for client assertions and request JWTs. */
@@ -63,6 +63,55 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value
 }
 
+/** Validates the registered clients and prepares their key lookups. */
+function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient> {
+  if (!Array.isArray(list)) throw bad('`clients` must be an array')
+  const clients = new Map<string, ResolvedClient>()
+  for (const c of list) {
+    if (!c || typeof c.clientId !== 'string' || !c.clientId) throw bad('every client needs a `clientId`')
+    if (clients.has(c.clientId)) throw bad(`client "${c.clientId}" is registered twice`)
+    if (!Array.isArray(c.redirectUris) || c.redirectUris.some((u) => typeof u !== 'string')) {
+      throw bad(`client "${c.clientId}": \`redirectUris\` must be an array of URLs`)
+    }
+    const authMethod = c.authMethod ?? 'private_key_jwt'
+    if (authMethod !== 'private_key_jwt' && authMethod !== 'none') {
+      throw bad(`client "${c.clientId}": \`authMethod\` must be 'private_key_jwt' or 'none'`)
+    }
+    if (c.jwks !== undefined && (!c.jwks || !Array.isArray(c.jwks.keys))) {
+      throw bad(`client "${c.clientId}": \`jwks\` must be { keys: JWK[] }`)
+    }
+    if (c.jwks?.keys.some((k) => k && typeof k === 'object' && 'd' in k)) {
+      throw bad(`client "${c.clientId}": \`jwks\` must hold public keys only`)
+    }
+    if (authMethod === 'private_key_jwt' && !c.jwks) {
+      throw bad(`client "${c.clientId}": private_key_jwt needs \`jwks\``)
+    }
+    clients.set(c.clientId, {
+      clientId: c.clientId,
+      redirectUris: [...c.redirectUris],
+      authMethod,
+      keys: c.jwks ? createLocalJWKSet({ keys: c.jwks.keys }) : undefined,
+    })
+  }
+  return clients
+}
+
+/** Checks that a consent policy is known and names existing owners and accounts. */
+function checkConsentPolicy(consent: MockConsentPolicy, fixtures: MockFixtures): void {
+  if (typeof consent === 'string') {
+    if (!['auto', 'deny', 'interactive'].includes(consent)) throw bad('unknown `consent` policy')
+  } else if (typeof consent === 'object' && consent !== null) {
+    const owner = consent.owner === undefined ? fixtures.owners[0] : fixtures.owner(consent.owner)
+    if (!owner) throw bad('`consent.owner` is not one of the owners')
+    for (const a of consent.accounts ?? []) {
+      if (!owner.accounts.some((x) => x.systemAccountId === a))
+        throw bad(`\`consent.accounts\`: "${a}" is not the owner's`)
+    }
+  } else if (typeof consent !== 'function') {
+    throw bad('unknown `consent` policy')
+  }
+}
+
 /** The provider's shared services. */
 export class MockContext {
   readonly issuer: string
@@ -104,35 +153,7 @@ export class MockContext {
       revocation: `${this.issuer}/revoke`,
       jwks: `${this.issuer}/jwks`,
     }
-    if (!Array.isArray(options.clients)) throw bad('`clients` must be an array')
-    const clients = new Map<string, ResolvedClient>()
-    for (const c of options.clients as MockClient[]) {
-      if (!c || typeof c.clientId !== 'string' || !c.clientId) throw bad('every client needs a `clientId`')
-      if (clients.has(c.clientId)) throw bad(`client "${c.clientId}" is registered twice`)
-      if (!Array.isArray(c.redirectUris) || c.redirectUris.some((u) => typeof u !== 'string')) {
-        throw bad(`client "${c.clientId}": \`redirectUris\` must be an array of URLs`)
-      }
-      const authMethod = c.authMethod ?? 'private_key_jwt'
-      if (authMethod !== 'private_key_jwt' && authMethod !== 'none') {
-        throw bad(`client "${c.clientId}": \`authMethod\` must be 'private_key_jwt' or 'none'`)
-      }
-      if (c.jwks !== undefined && (!c.jwks || !Array.isArray(c.jwks.keys))) {
-        throw bad(`client "${c.clientId}": \`jwks\` must be { keys: JWK[] }`)
-      }
-      if (c.jwks?.keys.some((k) => k && typeof k === 'object' && 'd' in k)) {
-        throw bad(`client "${c.clientId}": \`jwks\` must hold public keys only`)
-      }
-      if (authMethod === 'private_key_jwt' && !c.jwks) {
-        throw bad(`client "${c.clientId}": private_key_jwt needs \`jwks\``)
-      }
-      clients.set(c.clientId, {
-        clientId: c.clientId,
-        redirectUris: [...c.redirectUris],
-        authMethod,
-        keys: c.jwks ? createLocalJWKSet({ keys: c.jwks.keys }) : undefined,
-      })
-    }
-    this.clients = clients
+    this.clients = resolveClients(options.clients)
     this.dialect = options.dialect ?? 'seed'
     if (!['seed', 'canonical', 'deviant'].includes(this.dialect))
       throw bad("`dialect` must be 'seed', 'canonical' or 'deviant'")
@@ -162,19 +183,7 @@ export class MockContext {
       throw bad((error as Error).message)
     }
     this.consent = options.consent ?? 'auto'
-    const consent = this.consent
-    if (typeof consent === 'string') {
-      if (!['auto', 'deny', 'interactive'].includes(consent)) throw bad('unknown `consent` policy')
-    } else if (typeof consent === 'object' && consent !== null) {
-      const owner = consent.owner === undefined ? this.fixtures.owners[0] : this.fixtures.owner(consent.owner)
-      if (!owner) throw bad('`consent.owner` is not one of the owners')
-      for (const a of consent.accounts ?? []) {
-        if (!owner.accounts.some((x) => x.systemAccountId === a))
-          throw bad(`\`consent.accounts\`: "${a}" is not the owner's`)
-      }
-    } else if (typeof consent !== 'function') {
-      throw bad('unknown `consent` policy')
-    }
+    checkConsentPolicy(this.consent, this.fixtures)
   }
 
   /** True when the provider supports RFC 9396 `authorization_details` of type `eci`. */

@@ -9,6 +9,7 @@ import { SignJWT } from 'jose/jwt/sign'
 import { jwtVerify } from 'jose/jwt/verify'
 import { type CallNote, DPOP_ALGS, type MockContext, SIGNING_ALGS } from './context.js'
 import { sha256, verifyDpopProof } from './dpop.js'
+import { faultyEciData } from './faults.js'
 import { invoiceOf } from './fixtures.js'
 import { challenge, hasMediaType, json, oauthError, readBody } from './http.js'
 import { ACTIONS, type AccessRecord, type Action } from './state.js'
@@ -170,6 +171,62 @@ function prefersJwt(request: Request): boolean {
   return plain < 0 || jwt < plain
 }
 
+/** What a verified request JWT asks for (protocol §5.4 steps 9–10): type, account, invoice, scope. */
+function checkEciClaims(
+  claims: Record<string, unknown>,
+  record: AccessRecord,
+): { ok: true; type: Action; accountId: string; invoiceId: unknown } | { ok: false; response: Response } {
+  const fail = (response: Response) => ({ ok: false as const, response })
+  const type = claims.eci_request_type
+  if (typeof type !== 'string' || !ACTIONS.includes(type as Action)) {
+    return fail(oauthError(400, 'invalid_request', 'eci_request_type must be basic, invoice or invoice_detail'))
+  }
+  const accountId = claims.system_account_id
+  if (typeof accountId !== 'string' || !accountId) {
+    return fail(oauthError(400, 'invalid_request', 'system_account_id is missing'))
+  }
+  const invoiceId = claims.system_invoice_id
+  if (type !== 'basic' && (typeof invoiceId !== 'string' || !invoiceId)) {
+    return fail(oauthError(400, 'invalid_request', `an ${type} request needs system_invoice_id`))
+  }
+  if (type === 'basic' && invoiceId !== undefined) {
+    return fail(oauthError(400, 'invalid_request', 'a basic request must not carry system_invoice_id'))
+  }
+  if (!record.actions.includes(type as Action)) {
+    const scope = `eci:${type}`
+    return fail(
+      oauthError(403, 'insufficient_scope', `the grant does not include ${scope}`, {
+        'WWW-Authenticate': challenge(record.jkt ? 'DPoP' : 'Bearer', {
+          error: 'insufficient_scope',
+          error_description: `the grant does not include ${scope}`,
+          scope,
+        }),
+      }),
+    )
+  }
+  return { ok: true, type: type as Action, accountId, invoiceId }
+}
+
+/** The data as JSON, or as a JWT signed by the provider when the client prefers `application/jwt`. */
+async function answer(
+  ctx: MockContext,
+  request: Request,
+  record: AccessRecord,
+  wire: Record<string, unknown>,
+): Promise<Response> {
+  if (!prefersJwt(request)) return json(wire)
+  const { privateKey, publicJwk } = await ctx.providerKey()
+  const now = ctx.now()
+  const signed = await new SignJWT(wire)
+    .setProtectedHeader({ alg: 'ES256', kid: publicJwk.kid!, typ: RESPONSE_TYP })
+    .setIssuer(ctx.issuer)
+    .setAudience(record.clientId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + MAX_LIFETIME)
+    .sign(privateKey)
+  return new Response(signed, { status: 200, headers: { 'Content-Type': 'application/jwt' } })
+}
+
 /**
  * Any method but `POST` (and the CORS preflight) at the ECI endpoint: `400 invalid_request`
  * (protocol §7.1, "wrong method"), with `Allow: POST`.
@@ -209,30 +266,9 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
   if (!verified.ok) return verified.response
   const { claims } = verified
 
-  const type = claims.eci_request_type
-  if (typeof type !== 'string' || !ACTIONS.includes(type as Action)) {
-    return oauthError(400, 'invalid_request', 'eci_request_type must be basic, invoice or invoice_detail')
-  }
-  const accountId = claims.system_account_id
-  if (typeof accountId !== 'string' || !accountId)
-    return oauthError(400, 'invalid_request', 'system_account_id is missing')
-  const invoiceId = claims.system_invoice_id
-  if (type !== 'basic' && (typeof invoiceId !== 'string' || !invoiceId)) {
-    return oauthError(400, 'invalid_request', `an ${type} request needs system_invoice_id`)
-  }
-  if (type === 'basic' && invoiceId !== undefined) {
-    return oauthError(400, 'invalid_request', 'a basic request must not carry system_invoice_id')
-  }
-  if (!record.actions.includes(type as Action)) {
-    const scope = `eci:${type}`
-    return oauthError(403, 'insufficient_scope', `the grant does not include ${scope}`, {
-      'WWW-Authenticate': challenge(record.jkt ? 'DPoP' : 'Bearer', {
-        error: 'insufficient_scope',
-        error_description: `the grant does not include ${scope}`,
-        scope,
-      }),
-    })
-  }
+  const asked = checkEciClaims(claims, record)
+  if (!asked.ok) return asked.response
+  const { type, accountId, invoiceId } = asked
   const family = ctx.state.families.get(record.familyId)!
   const account = family.accounts.includes(accountId) ? ctx.fixtures.account(accountId) : undefined
   // Accounts outside the grant answer exactly like unknown ones, so ids cannot be probed.
@@ -246,30 +282,6 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
     data = type === 'invoice' ? invoiceOf(detail) : detail
   }
 
-  let dialect = ctx.dialect
-  const fault = note.fault?.body
-  if (fault === 'wrong-account') {
-    const other = ctx.fixtures.accounts().find((a) => a.systemAccountId !== accountId) ?? account
-    const otherInvoice = other.invoices[other.invoices.length - 1]!
-    data = type === 'basic' ? other.basic : type === 'invoice' ? invoiceOf(otherInvoice) : otherInvoice
-  } else if (fault === 'deviant') {
-    dialect = 'deviant'
-  } else if (fault === 'invalid') {
-    const { meter_number: _dropped, ...rest } = data as Record<string, unknown>
-    data = rest
-  }
-  const wire = toWire(data, dialect)
-  if (prefersJwt(request)) {
-    const { privateKey, publicJwk } = await ctx.providerKey()
-    const now = ctx.now()
-    const signed = await new SignJWT(wire)
-      .setProtectedHeader({ alg: 'ES256', kid: publicJwk.kid!, typ: RESPONSE_TYP })
-      .setIssuer(ctx.issuer)
-      .setAudience(record.clientId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + MAX_LIFETIME)
-      .sign(privateKey)
-    return new Response(signed, { status: 200, headers: { 'Content-Type': 'application/jwt' } })
-  }
-  return json(wire)
+  const faulty = faultyEciData(ctx, note.fault, type, account, data)
+  return answer(ctx, request, record, toWire(faulty.data, faulty.dialect))
 }

@@ -3,16 +3,14 @@
  * (`setupServer`) and browsers (`setupWorker`). Imports only `msw` core, jose and zod-free code.
  * @module
  */
+export { createMockProvider } from './provider.js'
 export type {
   MockAccount,
   MockAccountSpec,
   MockAccountType,
-  MockFixtures,
-  MockOwner,
-  MockOwnerSpec,
-} from './fixtures.js'
-export { createMockProvider } from './provider.js'
-export type {
+  MockBillError,
+  MockBillErrorKind,
+  MockBillErrorSpec,
   MockCall,
   MockClient,
   MockConsentDecision,
@@ -20,7 +18,11 @@ export type {
   MockConsentRequest,
   MockEndpoint,
   MockFault,
+  MockFixtures,
   MockGrantInfo,
+  MockInjectedBillError,
+  MockOwner,
+  MockOwnerSpec,
   MockProvider,
   MockProviderOptions,
 } from './types.js'

@@ -2,6 +2,7 @@
  * How the mock provider spells ECIS data on the wire.
  * @module
  */
+import { SEED_WIRE_NAMES, VOCABULARY_WIRE_NAMES } from '../schemas/wire-names.js'
 
 /**
  * - `seed` (default): the field names of the seed document's response lists, including its
@@ -12,13 +13,8 @@
  */
 export type MockDialect = 'seed' | 'canonical' | 'deviant'
 
-const SEED_NAMES: Readonly<Record<string, string>> = { service_period_end: 'serivce_period_end' }
-const DEVIANT_NAMES: Readonly<Record<string, string>> = {
-  service_period_end: 'serivce_period_end',
-  credit_carryover: 'credit_carryover_total',
-  credit_new: 'credit_new_total',
-  credit_allocated: 'credit_allocated_total',
-}
+const SEED_NAMES: Readonly<Record<string, string>> = SEED_WIRE_NAMES
+const DEVIANT_NAMES: Readonly<Record<string, string>> = { ...SEED_WIRE_NAMES, ...VOCABULARY_WIRE_NAMES }
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /** Converts one canonical ECIS object to its wire form in `dialect`. */

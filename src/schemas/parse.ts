@@ -15,7 +15,7 @@ import {
   InvoiceDetailSchema,
   InvoiceSchema,
 } from './responses.js'
-import { WIRE_ALIASES } from './vocabulary.js'
+import { isSeedWireName, WIRE_ALIASES } from './wire-names.js'
 
 /**
  * `strict` rejects anything off the ECIS profile; `lenient` coerces the common provider
@@ -144,7 +144,7 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
         }
         continue
       }
-      if (canonical !== key && key !== 'serivce_period_end') {
+      if (canonical !== key && !isSeedWireName(key)) {
         report({ kind: 'alias', path: [key], message: `"${key}" read as "${canonical}"` })
       }
       wireName.set(canonical, key)

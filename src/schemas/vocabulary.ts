@@ -1,6 +1,6 @@
 /**
- * The ECIS vocabulary: each term's type, and the wire spellings the seed uses besides the
- * canonical one (see docs/vocabulary.md for every resolution).
+ * The ECIS vocabulary: each term's type (see docs/vocabulary.md for every resolution; the
+ * wire spellings besides the canonical names are in `wire-names.ts`).
  *
  * @module
  */
@@ -52,20 +52,3 @@ export const Vocabulary = {
 
 /** A canonical ECIS field name. */
 export type VocabularyTerm = keyof typeof Vocabulary
-
-/**
- * Wire spellings accepted besides the canonical name: the seed's `serivce_period_end` typo
- * (its response lists use it, so it is what conformant providers send) and the vocabulary's
- * `*_total` credit names (its response lists drop the suffix).
- */
-export const WIRE_ALIASES: Readonly<Record<string, VocabularyTerm>> = {
-  serivce_period_end: 'service_period_end',
-  credit_carryover_total: 'credit_carryover',
-  credit_new_total: 'credit_new',
-  credit_allocated_total: 'credit_allocated',
-}
-
-/** The spelling the seed's response lists use, where it differs from the canonical name. */
-export const SEED_SPELLING: Readonly<Partial<Record<VocabularyTerm, string>>> = {
-  service_period_end: 'serivce_period_end',
-}
