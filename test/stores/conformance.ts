@@ -277,7 +277,7 @@ export function describeGrantStore(
 
       it("a dead owner's lock frees when its ttl ends", async () => {
         const key = newKey()
-        expect(await store.lock(key, { ttlMs: 150 })).toBeDefined() // never released: its owner "died"
+        expect(await store.lock(key, { ttlMs: 1000 })).toBeDefined() // never released: its owner "died"
         expect(await store.lock(key, { ttlMs: 1000, waitMs: 0 })).toBeUndefined()
         const next = await store.lock(key, { ttlMs: 30_000, waitMs: 10_000 })
         expect(next).toBeDefined()
@@ -300,10 +300,10 @@ export function describeGrantStore(
 
       it('extend keeps the lock past its first ttl', async () => {
         const key = newKey()
-        const lock = await store.lock(key, { ttlMs: 1000 })
+        const lock = await store.lock(key, { ttlMs: 2000 })
         expect(await lock?.extend(60_000)).toBe(true)
         // Waits well past the first ttl: a lock that had not been extended would be taken here.
-        expect(await store.lock(key, { ttlMs: 1000, waitMs: 1500 })).toBeUndefined()
+        expect(await store.lock(key, { ttlMs: 1000, waitMs: 2500 })).toBeUndefined()
         expect(await lock?.release()).toBe(true)
       })
 

@@ -82,7 +82,7 @@ describe('postgresGrantStore: the lock is a lease row', () => {
     await store.migrate()
     const key = newKey()
     const first = postgresPool(server)
-    expect(await postgresGrantStore({ pool: first }).lock(key, { ttlMs: 400 })).toBeDefined()
+    expect(await postgresGrantStore({ pool: first }).lock(key, { ttlMs: 2000 })).toBeDefined()
     await first.end() // every connection of the owner is gone (a session advisory lock would be too)
     expect(await store.lock(key, { ttlMs: 1000, waitMs: 0 })).toBeUndefined()
     const next = await store.lock(key, { ttlMs: 1000, waitMs: 10_000 })
@@ -109,7 +109,7 @@ describe('postgresGrantStore: failures', () => {
       await holder.query('ROLLBACK')
       // The outcome of a timed-out put is unknown to its caller: it reads again to find out.
       let stored = await store.get(key)
-      for (let i = 0; i < 100 && stored?.version === 1; i++) {
+      for (let i = 0; i < 500 && stored?.version === 1; i++) {
         await sleep(20)
         stored = await store.get(key)
       }
