@@ -114,11 +114,6 @@ export function grantConflict(expected: number | undefined): EciError {
   return new EciError(ErrorCode.GRANT_CONFLICT, message)
 }
 
-/** A fresh lock owner token (122 random bits). */
-export function newLockToken(): string {
-  return crypto.randomUUID()
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**

@@ -8,18 +8,7 @@
  */
 import type { ErrorCode } from '../errors.js'
 import type { Grant } from './grant.js'
-import {
-  acquireWithin,
-  checkLockOptions,
-  checkMs,
-  checkPutOptions,
-  checkReason,
-  checkStoreKey,
-  grantConflict,
-  newLockToken,
-  parseStoredGrant,
-  serializeGrant,
-} from './store-rules.js'
+import { grantStoreFrom } from './store-backend.js'
 
 /** Whether a stored grant can be used (`active`) or the customer must consent again. */
 export type GrantStatus = 'active' | 'needs_consent'
@@ -142,12 +131,7 @@ interface MemoryEntry {
   json: string
   version: number
   status: GrantStatus
-  reason?: ErrorCode | undefined
-}
-
-interface MemoryLock {
-  token: string
-  expiresAt: number
+  reason?: string | undefined
 }
 
 /**
@@ -164,71 +148,46 @@ interface MemoryLock {
  */
 export function memoryGrantStore(): GrantStore {
   const grants = new Map<string, MemoryEntry>()
-  const locks = new Map<string, MemoryLock>()
+  const locks = new Map<string, { owner: string; expiresAt: number }>()
   const now = () => performance.now()
-
-  const held = (key: string, token: string) => {
+  const holds = (key: string, owner: string) => {
     const lock = locks.get(key)
-    return lock !== undefined && lock.token === token && lock.expiresAt > now()
+    return lock !== undefined && lock.owner === owner && lock.expiresAt > now()
   }
-
-  const makeLock = (key: string, token: string): GrantLock => ({
-    async release() {
-      const owned = held(key, token)
-      if (locks.get(key)?.token === token) locks.delete(key)
-      return owned
+  return grantStoreFrom({
+    async read(key) {
+      const entry = grants.get(key)
+      return entry && { grant: entry.json, version: entry.version, status: entry.status, reason: entry.reason }
     },
-    async extend(ms) {
-      const ttl = checkMs(ms, 'extend(ms)', 1)
-      if (!held(key, token)) return false
-      locks.set(key, { token, expiresAt: now() + ttl })
+    async write(key, json, ifVersion) {
+      const current = grants.get(key)?.version ?? 0
+      if (ifVersion !== undefined && ifVersion !== current) return undefined
+      grants.set(key, { json, version: current + 1, status: 'active' })
+      return current + 1
+    },
+    async markNeedsConsent(key, reason, ifVersion) {
+      const entry = grants.get(key)
+      if (!entry || (ifVersion !== undefined && ifVersion !== entry.version)) return undefined
+      grants.set(key, { json: entry.json, version: entry.version + 1, status: 'needs_consent', reason })
+      return entry.version + 1
+    },
+    async tryLock(key, owner, ttlMs) {
+      if ((locks.get(key)?.expiresAt ?? 0) > now()) return false
+      locks.set(key, { owner, expiresAt: now() + ttlMs })
       return true
     },
-  })
-
-  return {
-    async get(key) {
-      checkStoreKey(key)
-      const entry = grants.get(key)
-      if (!entry) return undefined
-      return parseStoredGrant(entry.json, entry.version, entry.status, entry.reason)
+    async release(key, owner) {
+      const held = holds(key, owner)
+      if (locks.get(key)?.owner === owner) locks.delete(key)
+      return held
     },
-    async put(key, grant, options) {
-      checkStoreKey(key)
-      const json = serializeGrant(grant)
-      const { ifVersion } = checkPutOptions(options)
-      const current = grants.get(key)?.version ?? 0
-      if (ifVersion !== undefined && ifVersion !== current) throw grantConflict(ifVersion)
-      const version = current + 1
-      grants.set(key, { json, version, status: 'active' })
-      return version
+    async extend(key, owner, ms) {
+      if (!holds(key, owner)) return false
+      locks.set(key, { owner, expiresAt: now() + ms })
+      return true
     },
-    async markNeedsConsent(key, reason, options) {
-      checkStoreKey(key)
-      checkReason(reason)
-      const { ifVersion } = checkPutOptions(options)
-      const entry = grants.get(key)
-      if (!entry) throw grantConflict(undefined)
-      if (ifVersion !== undefined && ifVersion !== entry.version) throw grantConflict(ifVersion)
-      const version = entry.version + 1
-      grants.set(key, { json: entry.json, version, status: 'needs_consent', reason })
-      return version
-    },
-    async lock(key, options) {
-      checkStoreKey(key)
-      const { ttlMs, waitMs } = checkLockOptions(options)
-      const token = newLockToken()
-      const taken = await acquireWithin(waitMs, async () => {
-        const current = locks.get(key)
-        if (current && current.expiresAt > now()) return false
-        locks.set(key, { token, expiresAt: now() + ttlMs })
-        return true
-      })
-      return taken ? makeLock(key, token) : undefined
-    },
-    async delete(key) {
-      checkStoreKey(key)
+    async remove(key) {
       return grants.delete(key)
     },
-  }
+  })
 }

@@ -124,6 +124,7 @@ export class MockContext {
   readonly requireDpop: boolean
   readonly accessTokenTtl: number
   readonly refreshTokenTtl: number
+  readonly refreshReuseWindow: number
   readonly codeTtl: number
   /** Seconds of clock skew tolerated on JWT `iat`/`exp` (client assertions, request JWTs). */
   readonly clockTolerance: number
@@ -162,6 +163,7 @@ export class MockContext {
     this.requireDpop = options.requireDpop === true
     this.accessTokenTtl = positive('accessTokenTtl', options.accessTokenTtl, 3600)
     this.refreshTokenTtl = positive('refreshTokenTtl', options.refreshTokenTtl, 30 * 24 * 3600)
+    this.refreshReuseWindow = options.refreshReuseWindow === 0 ? 0 : positive('refreshReuseWindow', options.refreshReuseWindow, 0)
     this.codeTtl = positive('codeTtl', options.codeTtl, 60)
     const tolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
     if (

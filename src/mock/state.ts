@@ -56,8 +56,10 @@ export interface AccessRecord {
 export interface RefreshRecord {
   familyId: string
   expiresAt: number
-  /** Rotated out: presenting it again revokes the whole family. */
+  /** Rotated out: presenting it again revokes the whole family (after the reuse window). */
   used: boolean
+  /** When it was first redeemed, provider seconds. */
+  usedAt?: number | undefined
 }
 
 /** A fresh random secret (256 bits, base64url). */

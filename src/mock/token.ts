@@ -124,7 +124,8 @@ async function refresh(
     return tokenError(ctx, 400, 'invalid_grant', 'the refresh token was issued to another client')
   }
   if (family.revoked) return tokenError(ctx, 400, 'invalid_grant', 'the grant was revoked')
-  if (record.used) {
+  const reused = record.usedAt !== undefined
+  if (reused && !(ctx.refreshReuseWindow > 0 && ctx.now() - (record.usedAt as number) <= ctx.refreshReuseWindow)) {
     ctx.state.revokeFamily(family.id)
     return tokenError(ctx, 400, 'invalid_grant', 'the refresh token was used already; the grant is revoked')
   }
@@ -144,6 +145,7 @@ async function refresh(
     return tokenError(ctx, 400, 'invalid_dpop_proof', 'the grant is bound to another DPoP key')
   }
   record.used = true
+  record.usedAt ??= ctx.now()
   return issue(ctx, family, actions)
 }
 

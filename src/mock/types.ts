@@ -260,6 +260,12 @@ export interface MockProviderOptions extends FixtureOptions {
    */
   refreshTokenTtl?: number | undefined
   /**
+   * Seconds a rotated refresh token stays valid after its first use (the "reuse interval" Auth0,
+   * Cognito and Hydra offer). Reuse after it — or at all, with 0 — revokes the grant (RFC 9700).
+   * @default 0
+   */
+  refreshReuseWindow?: number | undefined
+  /**
    * Authorization code lifetime in seconds.
    * @default 60
    */

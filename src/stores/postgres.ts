@@ -13,21 +13,9 @@
  */
 import type { Pool } from 'pg'
 import { EciConfigError, type EciError, ErrorCode } from '../errors.js'
-import type { Grant } from '../grant/grant.js'
-import type { GrantLock, GrantStore, MarkNeedsConsentOptions, PutGrantOptions, StoredGrant } from '../grant/store.js'
-import {
-  acquireWithin,
-  checkLockOptions,
-  checkMs,
-  checkPutOptions,
-  checkReason,
-  checkStoreKey,
-  grantConflict,
-  newLockToken,
-  parseStoredGrant,
-  serializeGrant,
-} from '../grant/store-rules.js'
-import { checkTableName, DEFAULT_TABLE, type PostgresStatements, postgresStatements } from './postgres-sql.js'
+import type { GrantStore } from '../grant/store.js'
+import { grantStoreFrom } from '../grant/store-backend.js'
+import { checkTableName, DEFAULT_TABLE, postgresStatements } from './postgres-sql.js'
 import { checkStoreTimeout, isSocketError, type StoreCallContext, storeCall } from './store-call.js'
 
 /** Options of {@link postgresGrantStore}. */
@@ -123,7 +111,7 @@ export function postgresGrantStore(options: PostgresGrantStoreOptions): Postgres
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'postgresGrantStore needs { pool }: a pg Pool')
   }
   const parts = checkTableName(options.table ?? DEFAULT_TABLE)
-  const sql: PostgresStatements = postgresStatements(parts)
+  const sql = postgresStatements(parts)
   const context: StoreCallContext = {
     server: 'PostgreSQL',
     timeout: checkStoreTimeout(options.timeout, 5000),
@@ -131,62 +119,39 @@ export function postgresGrantStore(options: PostgresGrantStoreOptions): Postgres
   }
   const query = (action: string, text: string, values?: unknown[]): Promise<Row[]> =>
     storeCall(context, action, async () => (await pool.query<Row>(text, values)).rows)
+  const version = (rows: Row[]) => (rows[0] ? Number(rows[0].version) : undefined)
 
-  const makeLock = (key: string, owner: string): GrantLock => ({
-    async release() {
-      const rows = await query('release lock', sql.release, [key, owner])
-      return rows[0]?.held === true
+  const store = grantStoreFrom({
+    async read(key) {
+      const row = (await query('get', sql.get, [key]))[0]
+      return row && { grant: row.grant_json, version: row.version, status: row.status, reason: row.reason }
     },
-    async extend(ms) {
-      const ttl = checkMs(ms, 'extend(ms)', 1)
-      return (await query('extend lock', sql.extend, [key, owner, ttl])).length === 1
+    async write(key, json, ifVersion) {
+      if (ifVersion === undefined) return version(await query('put', sql.put, [key, json]))
+      if (ifVersion === 0) return version(await query('put', sql.create, [key, json]))
+      return version(await query('put', sql.update, [key, json, ifVersion]))
+    },
+    async markNeedsConsent(key, reason, ifVersion) {
+      return version(await query('mark needs consent', sql.markNeedsConsent, [key, reason, ifVersion ?? null]))
+    },
+    async tryLock(key, owner, ttlMs) {
+      return (await query('lock', sql.lock, [key, owner, ttlMs])).length === 1
+    },
+    async release(key, owner) {
+      return (await query('release lock', sql.release, [key, owner]))[0]?.held === true
+    },
+    async extend(key, owner, ms) {
+      return (await query('extend lock', sql.extend, [key, owner, ms])).length === 1
+    },
+    async remove(key) {
+      return (await query('delete', sql.delete, [key])).length > 0
     },
   })
-
   return {
+    ...store,
     ddl: sql.ddl,
     async migrate() {
       await query('migrate', sql.migrate)
-    },
-    async get(key: string): Promise<StoredGrant | undefined> {
-      checkStoreKey(key)
-      const row = (await query('get', sql.get, [key]))[0]
-      return row ? parseStoredGrant(row.grant_json, row.version, row.status, row.reason) : undefined
-    },
-    async put(key: string, grant: Grant, options?: PutGrantOptions): Promise<number> {
-      checkStoreKey(key)
-      const json = serializeGrant(grant)
-      const { ifVersion } = checkPutOptions(options)
-      const rows =
-        ifVersion === undefined
-          ? await query('put', sql.put, [key, json])
-          : ifVersion === 0
-            ? await query('put', sql.create, [key, json])
-            : await query('put', sql.update, [key, json, ifVersion])
-      if (!rows[0]) throw grantConflict(ifVersion)
-      return Number(rows[0].version)
-    },
-    async markNeedsConsent(key: string, reason, options?: MarkNeedsConsentOptions): Promise<number> {
-      checkStoreKey(key)
-      checkReason(reason)
-      const { ifVersion } = checkPutOptions(options)
-      const rows = await query('mark needs consent', sql.markNeedsConsent, [key, reason, ifVersion ?? null])
-      if (!rows[0]) throw grantConflict(ifVersion)
-      return Number(rows[0].version)
-    },
-    async lock(key, lockOptions) {
-      checkStoreKey(key)
-      const { ttlMs, waitMs } = checkLockOptions(lockOptions)
-      const owner = newLockToken()
-      const taken = await acquireWithin(
-        waitMs,
-        async () => (await query('lock', sql.lock, [key, owner, ttlMs])).length === 1,
-      )
-      return taken ? makeLock(key, owner) : undefined
-    },
-    async delete(key) {
-      checkStoreKey(key)
-      return (await query('delete', sql.delete, [key])).length > 0
     },
   }
 }

@@ -12,20 +12,8 @@
  */
 import type { Cluster, Redis } from 'ioredis'
 import { EciConfigError, ErrorCode } from '../errors.js'
-import type { Grant } from '../grant/grant.js'
-import type { GrantLock, GrantStore, MarkNeedsConsentOptions, PutGrantOptions, StoredGrant } from '../grant/store.js'
-import {
-  acquireWithin,
-  checkLockOptions,
-  checkMs,
-  checkPutOptions,
-  checkReason,
-  checkStoreKey,
-  grantConflict,
-  newLockToken,
-  parseStoredGrant,
-  serializeGrant,
-} from '../grant/store-rules.js'
+import type { GrantStore } from '../grant/store.js'
+import { grantStoreFrom } from '../grant/store-backend.js'
 import { EXTEND, type LuaScript, MARK_NEEDS_CONSENT, PUT, RELEASE } from './redis-scripts.js'
 import { checkStoreTimeout, isSocketError, type StoreCallContext, storeCall } from './store-call.js'
 
@@ -97,8 +85,8 @@ export function redisGrantStore(options: RedisGrantStoreOptions): GrantStore {
   }
   const prefix = checkPrefix(options.prefix)
   const context: StoreCallContext = { server: 'Redis', timeout: checkStoreTimeout(options.timeout, 5000), classify }
-  const grantKey = (key: string) => `${prefix}grant:${checkStoreKey(key)}`
-  const lockKey = (key: string) => `${prefix}lock:${checkStoreKey(key)}`
+  const grantKey = (key: string) => `${prefix}grant:${key}`
+  const lockKey = (key: string) => `${prefix}lock:${key}`
 
   const run = (action: string, script: LuaScript, key: string, args: (string | number)[]): Promise<number> =>
     storeCall(context, action, async () => {
@@ -109,56 +97,33 @@ export function redisGrantStore(options: RedisGrantStoreOptions): GrantStore {
         return Number(await redis.eval(script.source, 1, key, ...args))
       }
     })
+  const positive = (n: number) => (n > 0 ? n : undefined)
 
-  const makeLock = (key: string, owner: string): GrantLock => ({
-    async release() {
-      return (await run('release lock', RELEASE, key, [owner])) === 1
+  return grantStoreFrom({
+    async read(key) {
+      const [grant, version, status, reason] = await storeCall(context, 'get', () =>
+        redis.hmget(grantKey(key), 'grant', 'version', 'status', 'reason'),
+      )
+      return grant == null && version == null ? undefined : { grant, version, status, reason }
     },
-    async extend(ms) {
-      const ttl = checkMs(ms, 'extend(ms)', 1)
-      return (await run('extend lock', EXTEND, key, [owner, ttl])) === 1
+    async write(key, json, ifVersion) {
+      return positive(await run('put', PUT, grantKey(key), [json, ifVersion ?? '', Date.now()]))
+    },
+    async markNeedsConsent(key, reason, ifVersion) {
+      const args = [reason, ifVersion ?? '', Date.now()]
+      return positive(await run('mark needs consent', MARK_NEEDS_CONSENT, grantKey(key), args))
+    },
+    async tryLock(key, owner, ttlMs) {
+      return (await storeCall(context, 'lock', () => redis.set(lockKey(key), owner, 'PX', ttlMs, 'NX'))) === 'OK'
+    },
+    async release(key, owner) {
+      return (await run('release lock', RELEASE, lockKey(key), [owner])) === 1
+    },
+    async extend(key, owner, ms) {
+      return (await run('extend lock', EXTEND, lockKey(key), [owner, ms])) === 1
+    },
+    async remove(key) {
+      return (await storeCall(context, 'delete', () => redis.del(grantKey(key)))) > 0
     },
   })
-
-  return {
-    async get(key: string): Promise<StoredGrant | undefined> {
-      const hash = grantKey(key)
-      const [grant, version, status, reason] = await storeCall(context, 'get', () =>
-        redis.hmget(hash, 'grant', 'version', 'status', 'reason'),
-      )
-      if (grant == null && version == null) return undefined
-      return parseStoredGrant(grant, version, status, reason)
-    },
-    async put(key: string, grant: Grant, putOptions?: PutGrantOptions): Promise<number> {
-      const hash = grantKey(key)
-      const json = serializeGrant(grant)
-      const { ifVersion } = checkPutOptions(putOptions)
-      const version = await run('put', PUT, hash, [json, ifVersion ?? '', Date.now()])
-      if (version < 1) throw grantConflict(ifVersion)
-      return version
-    },
-    async markNeedsConsent(key: string, reason, markOptions?: MarkNeedsConsentOptions): Promise<number> {
-      const hash = grantKey(key)
-      checkReason(reason)
-      const { ifVersion } = checkPutOptions(markOptions)
-      const version = await run('mark needs consent', MARK_NEEDS_CONSENT, hash, [reason, ifVersion ?? '', Date.now()])
-      if (version === 0) throw grantConflict(undefined)
-      if (version < 0) throw grantConflict(ifVersion)
-      return version
-    },
-    async lock(key, lockOptions) {
-      const lock = lockKey(key)
-      const { ttlMs, waitMs } = checkLockOptions(lockOptions)
-      const owner = newLockToken()
-      const taken = await acquireWithin(
-        waitMs,
-        async () => (await storeCall(context, 'lock', () => redis.set(lock, owner, 'PX', ttlMs, 'NX'))) === 'OK',
-      )
-      return taken ? makeLock(lock, owner) : undefined
-    },
-    async delete(key) {
-      const hash = grantKey(key)
-      return (await storeCall(context, 'delete', () => redis.del(hash))) > 0
-    },
-  }
 }

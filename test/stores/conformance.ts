@@ -12,6 +12,8 @@ export interface StoreUnderTest {
   server?: { crash(): Promise<void>; start(): Promise<void> }
   /** Writes data under `key` that is not a stored grant, behind the store's back. */
   corrupt?: (key: string) => Promise<void>
+  /** The same kind of store on a port where no server listens. */
+  unreachable?: () => Promise<{ store: GrantStore; close(): Promise<void> }>
   close(): Promise<void>
 }
 
@@ -54,6 +56,8 @@ export interface StoreFeatures {
   restart?: boolean
   /** `setup` returns `corrupt`: the corrupted-data case runs. */
   corrupt?: boolean
+  /** `setup` returns `unreachable`: the no-server case runs. */
+  unreachable?: boolean
 }
 
 export function describeGrantStore(
@@ -273,7 +277,7 @@ export function describeGrantStore(
 
       it("a dead owner's lock frees when its ttl ends", async () => {
         const key = newKey()
-        expect(await store.lock(key, { ttlMs: 150 })).toBeDefined() // never released: its owner "died"
+        expect(await store.lock(key, { ttlMs: 1000 })).toBeDefined() // never released: its owner "died"
         expect(await store.lock(key, { ttlMs: 1000, waitMs: 0 })).toBeUndefined()
         const next = await store.lock(key, { ttlMs: 30_000, waitMs: 10_000 })
         expect(next).toBeDefined()
@@ -296,10 +300,10 @@ export function describeGrantStore(
 
       it('extend keeps the lock past its first ttl', async () => {
         const key = newKey()
-        const lock = await store.lock(key, { ttlMs: 1000 })
+        const lock = await store.lock(key, { ttlMs: 2000 })
         expect(await lock?.extend(60_000)).toBe(true)
         // Waits well past the first ttl: a lock that had not been extended would be taken here.
-        expect(await store.lock(key, { ttlMs: 1000, waitMs: 1500 })).toBeUndefined()
+        expect(await store.lock(key, { ttlMs: 1000, waitMs: 2500 })).toBeUndefined()
         expect(await lock?.release()).toBe(true)
       })
 
@@ -400,6 +404,28 @@ export function describeGrantStore(
         })
       }
     })
+
+    if (features.unreachable) {
+      it('no server on the port: every call fails with ERR_ECI_STORE_UNAVAILABLE, none hangs', async () => {
+        const { store: dead, close } = await subject.unreachable!()
+        try {
+          const key = newKey()
+          for (const call of [
+            dead.get(key),
+            dead.put(key, grantNumber(1)),
+            dead.markNeedsConsent(key, ErrorCode.INVALID_GRANT),
+            dead.lock(key, { ttlMs: 10, waitMs: 50 }),
+            dead.delete(key),
+          ]) {
+            const error = await rejection(call)
+            expect(error).toBeInstanceOf(EciNetworkError)
+            expect(error.code).toBe(ErrorCode.STORE_UNAVAILABLE)
+          }
+        } finally {
+          await close()
+        }
+      })
+    }
 
     if (features.restart) {
       describe('server restart', () => {

@@ -1,11 +1,10 @@
 // What only the PostgreSQL store has: migrate()/ddl, table names, a lease that outlives the
 // pool's connections, and how it fails when the server is missing or a statement is stuck.
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EciConfigError, EciNetworkError, ErrorCode } from '../../src/index.js'
 import { postgresGrantStore } from '../../src/stores/postgres.js'
 import { type PostgresServer, postgresPool, startPostgresServer } from '../support/postgres-server.js'
-import { freePort } from '../support/server-process.js'
 import { grantNumber, newKey, rejection, sleep } from './conformance.js'
 
 let server: PostgresServer
@@ -83,7 +82,7 @@ describe('postgresGrantStore: the lock is a lease row', () => {
     await store.migrate()
     const key = newKey()
     const first = postgresPool(server)
-    expect(await postgresGrantStore({ pool: first }).lock(key, { ttlMs: 400 })).toBeDefined()
+    expect(await postgresGrantStore({ pool: first }).lock(key, { ttlMs: 2000 })).toBeDefined()
     await first.end() // every connection of the owner is gone (a session advisory lock would be too)
     expect(await store.lock(key, { ttlMs: 1000, waitMs: 0 })).toBeUndefined()
     const next = await store.lock(key, { ttlMs: 1000, waitMs: 10_000 })
@@ -93,27 +92,6 @@ describe('postgresGrantStore: the lock is a lease row', () => {
 })
 
 describe('postgresGrantStore: failures', () => {
-  it('no server on the port: ERR_ECI_STORE_UNAVAILABLE, no hang', async () => {
-    const dead = new pg.Pool({
-      host: '127.0.0.1',
-      port: await freePort(),
-      user: 'postgres',
-      connectionTimeoutMillis: 2000,
-    })
-    dead.on('error', () => {})
-    const store = postgresGrantStore({ pool: dead })
-    for (const call of [
-      store.get(newKey()),
-      store.put(newKey(), grantNumber(1)),
-      store.lock(newKey(), { ttlMs: 10 }),
-    ]) {
-      const error = await rejection(call)
-      expect(error).toBeInstanceOf(EciNetworkError)
-      expect(error.code).toBe(ErrorCode.STORE_UNAVAILABLE)
-    }
-    await dead.end()
-  })
-
   it('a statement stuck behind another transaction ends at the store timeout; it may still land after', async () => {
     const store = postgresGrantStore({ pool, timeout: 300 })
     await store.migrate()
@@ -131,7 +109,7 @@ describe('postgresGrantStore: failures', () => {
       await holder.query('ROLLBACK')
       // The outcome of a timed-out put is unknown to its caller: it reads again to find out.
       let stored = await store.get(key)
-      for (let i = 0; i < 100 && stored?.version === 1; i++) {
+      for (let i = 0; i < 500 && stored?.version === 1; i++) {
         await sleep(20)
         stored = await store.get(key)
       }
