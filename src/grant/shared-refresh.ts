@@ -103,12 +103,12 @@ async function redeem(o: SharedRefreshOptions, current: VersionedGrant, marked: 
       const again = await o.store.get(o.key)
       if (again && again.status === 'active' && again.grant.accessToken !== current.grant.accessToken)
         return usable(again)
-      return needsConsent(o, ErrorCode.INVALID_GRANT, marked, error.message, error)
+      return await needsConsent(o, ErrorCode.INVALID_GRANT, marked, error.message, error)
     }
     if (outcomeUnknown(error)) {
       // The mark stays: inside a reuse window the next instance refreshes again.
       if (o.refreshReuseWindow > 0) throw error
-      return needsConsent(
+      return await needsConsent(
         o,
         ErrorCode.REFRESH_OUTCOME_UNKNOWN,
         marked,
@@ -146,7 +146,7 @@ export async function refreshShared(o: SharedRefreshOptions, from: Grant): Promi
     if (current.grant.accessToken !== from.accessToken) return current
     const since = raw?.grant.refreshingSince
     if (since !== undefined && !(o.refreshReuseWindow > 0 && now() - since < o.refreshReuseWindow)) {
-      return needsConsent(
+      return await needsConsent(
         o,
         ErrorCode.REFRESH_OUTCOME_UNKNOWN,
         current.version,

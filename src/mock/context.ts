@@ -163,7 +163,8 @@ export class MockContext {
     this.requireDpop = options.requireDpop === true
     this.accessTokenTtl = positive('accessTokenTtl', options.accessTokenTtl, 3600)
     this.refreshTokenTtl = positive('refreshTokenTtl', options.refreshTokenTtl, 30 * 24 * 3600)
-    this.refreshReuseWindow = options.refreshReuseWindow === 0 ? 0 : positive('refreshReuseWindow', options.refreshReuseWindow, 0)
+    this.refreshReuseWindow =
+      options.refreshReuseWindow === 0 ? 0 : positive('refreshReuseWindow', options.refreshReuseWindow, 0)
     this.codeTtl = positive('codeTtl', options.codeTtl, 60)
     const tolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
     if (

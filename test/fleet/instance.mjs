@@ -1,0 +1,54 @@
+// One instance of a producer's fleet, as its own Node process: its own EciConsumer on the shared
+// store (PostgreSQL or Redis), M concurrent calls on the grant stored under KEY. Prints one JSON
+// line: what succeeded, the error codes seen, and a hash of the access token it ended with.
+import { createHash } from 'node:crypto'
+import { EciConsumer } from '../../dist/index.js'
+
+const env = process.env
+const store = await openStore()
+const consumer = await EciConsumer.discover({
+  issuer: env.ISSUER,
+  clientId: 'acme-solar',
+  clientAuth: { method: 'private_key_jwt', key: JSON.parse(env.KEY_JWK) },
+  redirectUri: 'http://127.0.0.1/callback',
+  allowInsecureRequests: true,
+  refreshReuseWindow: Number(env.REUSE_WINDOW ?? 0),
+})
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`)
+await new Promise((resolve) => process.stdin.once('data', resolve)) // start together
+const started = performance.now()
+let session
+const errors = []
+let ok = 0
+try {
+  session = await consumer.openSession(env.KEY, {
+    store: store.store,
+    lockTtlMs: Number(env.LOCK_TTL_MS ?? 30_000),
+    lockWaitMs: Number(env.LOCK_WAIT_MS ?? 10_000),
+  })
+  const account = session.accounts[0]
+  const results = await Promise.allSettled(Array.from({ length: Number(env.CALLS) }, () => session.basic(account)))
+  for (const r of results) {
+    if (r.status === 'fulfilled') ok++
+    else errors.push(r.reason?.code ?? String(r.reason))
+  }
+} catch (error) {
+  errors.push(error?.code ?? String(error))
+}
+const token = session ? createHash('sha256').update(session.grant.accessToken).digest('hex') : undefined
+process.stdout.write(`${JSON.stringify({ ok, errors, token, ms: Math.round(performance.now() - started) })}\n`)
+await store.close()
+process.exit(0)
+
+async function openStore() {
+  if (env.STORE === 'postgres') {
+    const { default: pg } = await import('pg')
+    const { postgresGrantStore } = await import('../../dist/postgres/index.js')
+    const pool = new pg.Pool({ connectionString: env.STORE_URL, max: 4 })
+    return { store: postgresGrantStore({ pool }), close: () => pool.end() }
+  }
+  const { Redis } = await import('ioredis')
+  const { redisGrantStore } = await import('../../dist/redis/index.js')
+  const redis = new Redis(env.STORE_URL, { maxRetriesPerRequest: 1 })
+  return { store: redisGrantStore({ redis }), close: () => redis.quit() }
+}
