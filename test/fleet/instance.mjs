@@ -45,6 +45,7 @@ async function openStore() {
     const { default: pg } = await import('pg')
     const { postgresGrantStore } = await import('../../dist/postgres/index.js')
     const pool = new pg.Pool({ connectionString: env.STORE_URL, max: 4 })
+    pool.on('error', () => {})
     return { store: postgresGrantStore({ pool }), close: () => pool.end() }
   }
   const { Redis } = await import('ioredis')
