@@ -35,6 +35,7 @@ export {
   auditHistory,
   auditInvoice,
   compareAmounts,
+  creditValue,
   type ExactAmount,
   type ExactInvoiceAmounts,
   type ExactInvoiceDetailAmounts,
