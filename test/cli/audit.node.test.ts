@@ -56,6 +56,16 @@ describe('ecis audit', () => {
     }
     expect(stdout).toMatch(/^ {2}1\. \S+: /m)
     expect(stdout).toContain(': 2 errors, 0 warnings')
+    // The credit balance no longer closes: the lost carryover shows in the sums too.
+    const lost = w.fixtures
+      .account(w.account)!
+      .invoices.find(
+        (i) => i.system_invoice_id === injected.find((e) => e.kind === 'credit-carryover')!.systemInvoiceId,
+      )!
+    const before = w.fixtures.account(w.account)!.invoices[w.fixtures.account(w.account)!.invoices.indexOf(lost) - 1]!
+    expect(stdout).toMatch(
+      new RegExp(`, but \\d+ kWh remain: ${before.credit_remaining_total} kWh lost between bills$`, 'm'),
+    )
   })
 
   it('treats an invoice-total difference as a warning (exit 0), or as an error beyond --tolerance (exit 1)', async () => {

@@ -5,6 +5,7 @@
  */
 import {
   type AuditFinding,
+  absAmount,
   addAmounts,
   auditHistory,
   creditValue,
@@ -14,6 +15,7 @@ import {
   type HistoryAuditOptions,
   ROUNDING_MODES,
   type RoundingMode,
+  subAmounts,
 } from '../../money/index.js'
 import type { InvoiceDetail } from '../../schemas/index.js'
 import { isCalendarDate } from '../../schemas/index.js'
@@ -99,26 +101,37 @@ export function auditSummary(
   return `${details.length} invoice(s) of ${account}${span}: ${verdict}`
 }
 
-/** The history's credits, summed exactly: what a producer reconciles its subscriber's credits with. */
+/**
+ * The history's credits, summed exactly: carried into the first bill + new − allocated is the
+ * `balance` the last bill should leave; `remaining` is what it says it leaves.
+ */
 export function creditTotals(details: readonly InvoiceDetail[]) {
-  const sum = (pick: (d: InvoiceDetail) => ExactAmount) => formatAmount(addAmounts(...details.map(pick)))
-  const first = details[0]
-  const last = details.at(-1)
+  const sum = (pick: (d: InvoiceDetail) => number) => addAmounts(...details.map((d) => exactAmount(pick(d))))
+  const carriedIn = exactAmount(details[0]?.credit_carryover ?? 0)
+  const fresh = sum((d) => d.credit_new)
+  const allocated = sum((d) => d.credit_allocated)
+  const balance = subAmounts(addAmounts(carriedIn, fresh), allocated)
+  const remaining = exactAmount(details.at(-1)?.credit_remaining_total ?? 0)
   return {
-    unit: last?.credit_unit ?? 'kWh',
-    carriedIn: first ? formatAmount(exactAmount(first.credit_carryover)) : '0',
-    new: sum((d) => exactAmount(d.credit_new)),
-    allocated: sum((d) => exactAmount(d.credit_allocated)),
-    value: sum((d) => creditValue(d)),
-    remaining: last ? formatAmount(exactAmount(last.credit_remaining_total)) : '0',
+    unit: details.at(-1)?.credit_unit ?? 'kWh',
+    carriedIn: formatAmount(carriedIn),
+    new: formatAmount(fresh),
+    allocated: formatAmount(allocated),
+    value: formatAmount(addAmounts(...details.map((d) => creditValue(d)))),
+    balance: formatAmount(balance),
+    remaining: formatAmount(remaining),
   }
 }
 
-/** One line about the credits, or `undefined` when the history has none. */
+/** One line about the credits (and any lost on the way), or `undefined` when the history has none. */
 export function creditSummary(details: readonly InvoiceDetail[]): string | undefined {
-  const c = creditTotals(details)
   if (details.every((d) => d.credit_new === 0 && d.credit_allocated === 0 && d.credit_carryover === 0)) return undefined
-  return `credits ${c.carriedIn} ${c.unit} carried in + ${c.new} new − ${c.allocated} allocated (worth $${c.value}) = ${c.remaining} ${c.unit} remaining`
+  const c = creditTotals(details)
+  const head = `credits ${c.carriedIn} ${c.unit} carried in + ${c.new} new − ${c.allocated} allocated (worth $${c.value})`
+  const off = subAmounts(exactAmount(c.balance), exactAmount(c.remaining))
+  if (off.units === 0n) return `${head} = ${c.remaining} ${c.unit} remaining`
+  const what = off.units > 0n ? 'lost' : 'appeared'
+  return `${head} = ${c.balance} ${c.unit}, but ${c.remaining} ${c.unit} remain: ${formatAmount(absAmount(off))} ${c.unit} ${what} between bills`
 }
 
 /** `ecis audit ACCOUNT`. */
