@@ -47,6 +47,7 @@ export {
   auditHistory,
   auditInvoice,
   compareAmounts,
+  creditValue,
   type ExactAmount,
   type ExactInvoiceAmounts,
   type ExactInvoiceDetailAmounts,

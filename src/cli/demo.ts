@@ -5,7 +5,11 @@
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConsumer } from '../consumer.js'
+import type { EciSession } from '../grant/session.js'
 import { startMockProviderServer } from '../mock/node/index.js'
+import { auditHistory } from '../money/index.js'
+import type { Basic, InvoiceDetail } from '../schemas/index.js'
+import { auditSummary, creditSummary, findingsTable } from './commands/audit.js'
 import { detailColumns, table, usd } from './table.js'
 
 export interface DemoOptions {
@@ -14,6 +18,50 @@ export interface DemoOptions {
   /** Invoices shown per account (most recent). */
   last?: number
   out?: (line: string) => void
+}
+
+/** Fetches and prints each account's invoice history (the last `last` invoices); returns every detail. */
+async function printHistories(
+  session: EciSession,
+  basics: readonly Basic[],
+  last: number,
+  out: (line: string) => void,
+): Promise<Map<string, InvoiceDetail[]>> {
+  const histories = new Map<string, InvoiceDetail[]>()
+  for (const basic of basics) {
+    const rows: (string | number)[][] = []
+    const details: InvoiceDetail[] = []
+    histories.set(basic.system_account_id, details)
+    for await (const d of session.invoices(basic.system_account_id, { detail: true, concurrency: 4 })) {
+      details.push(d)
+      rows.push([
+        d.system_invoice_id,
+        d.invoice_date,
+        `${d.service_period_start} → ${d.service_period_end}`,
+        ...detailColumns(d),
+        usd(d.invoice_total),
+        d.invoice_paid ? 'paid' : 'open',
+      ])
+    }
+    const shown = rows.slice(-last)
+    out(
+      `\n5. Invoice history of ${basic.system_account_id} (ECI Invoice Detail; last ${shown.length} of ${rows.length})`,
+    )
+    out(table(['invoice', 'date', 'service period', 'usage', 'charges', 'credit used', 'total', 'status'], shown))
+  }
+  return histories
+}
+
+/** The money audit of each history, and its credits summed exactly. */
+function printAudit(histories: ReadonlyMap<string, InvoiceDetail[]>, out: (line: string) => void): void {
+  out('\n6. Money audit (auditHistory: exact amounts, credits carried over, contiguous periods)')
+  for (const [account, details] of histories) {
+    const findings = auditHistory(details)
+    if (findings.length > 0) out(findingsTable(findings, details))
+    out(`   ${auditSummary(account, findings, details)}`)
+    const credits = creditSummary(details)
+    if (credits) out(`   ${credits}`)
+  }
 }
 
 /** Runs the demo and resolves when done; the loopback server is always closed. */
@@ -72,26 +120,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
       ),
     )
 
-    let calls = basics.length
-    for (const basic of basics) {
-      const rows: (string | number)[][] = []
-      for await (const d of session.invoices(basic.system_account_id, { detail: true, concurrency: 4 })) {
-        calls++
-        rows.push([
-          d.system_invoice_id,
-          d.invoice_date,
-          `${d.service_period_start} → ${d.service_period_end}`,
-          ...detailColumns(d),
-          usd(d.invoice_total),
-          d.invoice_paid ? 'paid' : 'open',
-        ])
-      }
-      const shown = rows.slice(-(options.last ?? 6))
-      out(
-        `\n5. Invoice history of ${basic.system_account_id} (ECI Invoice Detail; last ${shown.length} of ${rows.length})`,
-      )
-      out(table(['invoice', 'date', 'service period', 'usage', 'charges', 'credit used', 'total', 'status'], shown))
-    }
+    const histories = await printHistories(session, basics, options.last ?? 6, out)
+    printAudit(histories, out)
+    const calls = basics.length + [...histories.values()].reduce((n, details) => n + details.length, 0)
     out(`\nDone: ${calls} signed ECI requests, every response validated against the ECIS schemas.`)
   } finally {
     await server.close()

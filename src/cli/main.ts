@@ -5,6 +5,7 @@
  */
 import { type EciError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { integer, parse } from './args.js'
+import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
 import { CHECK_USAGE, checkCommand } from './commands/check.js'
 import { CONSENT_USAGE, consentCommand } from './commands/consent.js'
 import {
@@ -97,6 +98,12 @@ const COMMANDS: Record<string, Command> = {
     summary: "the account's invoice history (--since, --concurrency)",
     usage: INVOICES_USAGE,
     run: invoicesCommand,
+  },
+  audit: {
+    synopsis: 'audit ACCOUNT [--since DATE]',
+    summary: "the money audit of the account's invoice history (exit 1 on an error)",
+    usage: AUDIT_USAGE,
+    run: auditCommand,
   },
   check: {
     synopsis: 'check --issuer URL …',

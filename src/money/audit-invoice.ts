@@ -3,7 +3,17 @@
  * @module
  */
 import type { InvoiceDetail } from '../schemas/responses.js'
-import { absAmount, addAmounts, compareAmounts, formatAmount, mulAmounts, subAmounts } from './amount.js'
+import {
+  absAmount,
+  addAmounts,
+  checkRounding,
+  compareAmounts,
+  type ExactAmount,
+  formatAmount,
+  mulAmounts,
+  type RoundingMode,
+  subAmounts,
+} from './amount.js'
 import { dayNumber } from './dates.js'
 import { type AuditFinding, type AuditOptions, type AuditSettings, auditSettings } from './findings.js'
 import { type ExactInvoiceDetailAmounts, exactDetailAmounts, LINE_ITEMS } from './invoice-amounts.js'
@@ -30,9 +40,29 @@ function lineTotals(exact: ExactInvoiceDetailAmounts, settings: AuditSettings): 
   return findings
 }
 
+/** Credit allocated × credit rate, to the cent. */
+function creditValueOf(exact: ExactInvoiceDetailAmounts, rounding: RoundingMode): ExactAmount {
+  return mulAmounts(exact.credit_allocated, exact.credit_rate, { scale: 2, rounding })
+}
+
+/**
+ * The dollar value of the credit a bill applied: `credit_allocated × credit_rate`, rounded to
+ * the cent (half-up unless `rounding` says otherwise). This is the figure the invoice total is
+ * reduced by, and what a producer reconciles its subscriber's credits against.
+ * @throws {EciConfigError} when `detail` is not an InvoiceDetail, or for an unknown rounding mode.
+ * @example
+ * ```ts
+ * const applied = addAmounts(...details.map((d) => creditValue(d)))
+ * formatAmount(applied) // '1234.56': the credit value of the whole history, exact
+ * ```
+ */
+export function creditValue(detail: InvoiceDetail, options: { rounding?: RoundingMode | undefined } = {}): ExactAmount {
+  return creditValueOf(exactDetailAmounts(detail), checkRounding(options.rounding))
+}
+
 function invoiceTotal(exact: ExactInvoiceDetailAmounts, settings: AuditSettings): Finding[] {
   const lines = addAmounts(...LINE_ITEMS.map((line) => exact[`${line}_total`]))
-  const credit = mulAmounts(exact.credit_allocated, exact.credit_rate, { scale: 2, rounding: settings.rounding })
+  const credit = creditValueOf(exact, settings.rounding)
   const expected = subAmounts(lines, credit)
   const actual = exact.invoice_total
   const difference = subAmounts(actual, expected)

@@ -20,7 +20,7 @@ export {
   subAmounts,
 } from './amount.js'
 export { auditHistory } from './audit-history.js'
-export { auditInvoice } from './audit-invoice.js'
+export { auditInvoice, creditValue } from './audit-invoice.js'
 export {
   AUDIT_CHECKS,
   type AuditCheck,

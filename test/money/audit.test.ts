@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import {
   AUDIT_CHECKS,
+  addAmounts,
   auditHistory,
   auditInvoice,
+  compareAmounts,
+  creditValue,
   EciConfigError,
+  exactAmounts,
+  formatAmount,
   type InvoiceDetail,
+  LINE_ITEMS,
   type RoundingMode,
+  subAmounts,
 } from '../../src/index.js'
 import { fixtures, history } from './support.js'
 
@@ -155,6 +162,18 @@ describe('auditInvoice', () => {
         credit_new: 7,
       }),
     ).toEqual([])
+  })
+
+  it('values the credit a bill applied as credit allocated × credit rate, to the cent', () => {
+    const bill = { ...BILL, credit_allocated: 7, credit_rate: 0.12345 } // 0.86415
+    expect(formatAmount(creditValue(bill))).toBe('0.86')
+    expect(formatAmount(creditValue({ ...bill, credit_allocated: 10 }))).toBe('1.23') // 1.2345, half-up
+    expect(formatAmount(creditValue({ ...bill, credit_allocated: 10 }, { rounding: 'up' }))).toBe('1.24')
+    // Over a clean history: line totals − credit value = invoice totals, summed exactly.
+    const lines = addAmounts(...HISTORY.flatMap((d) => LINE_ITEMS.map((line) => exactAmounts(d)[`${line}_total`])))
+    const credit = addAmounts(...HISTORY.map((d) => creditValue(d)))
+    const totals = addAmounts(...HISTORY.map((d) => exactAmounts(d).invoice_total))
+    expect(compareAmounts(subAmounts(lines, credit), totals)).toBe(0)
   })
 
   it('refuses bad options and objects that are not an InvoiceDetail with an EciConfigError', () => {

@@ -14,7 +14,8 @@ import { progress } from '../progress.js'
 import { DeviationLog, GRANT_OPTIONS, GRANT_OPTIONS_USAGE, openStoredSession } from '../stored-session.js'
 import { detailColumns, table, usd } from '../table.js'
 
-const COMMON = `${GRANT_OPTIONS_USAGE}
+/** Option lines shared by the data commands (grant, --lenient, --json). */
+export const COMMON = `${GRANT_OPTIONS_USAGE}
   --lenient                accept the common provider deviations (numeric strings, date-times),
                            each reported on stderr (default: strict validation)
   --json                   print JSON (and nothing else) on stdout`
@@ -65,7 +66,8 @@ Options:
 ${COMMON}
 `
 
-const DATA_OPTIONS = {
+/** Options shared by the data commands. */
+export const DATA_OPTIONS = {
   ...GRANT_OPTIONS,
   json: { type: 'boolean' },
   lenient: { type: 'boolean' },

@@ -1,8 +1,9 @@
 /** `ecis mock`: the mock provider on a loopback HTTP server until SIGINT/SIGTERM. */
 import { EciConfigError, ErrorCode } from '../../errors.js'
 import { startMockProviderServer } from '../../mock/node/index.js'
-import type { MockClient } from '../../mock/types.js'
-import { integer, parse } from '../args.js'
+import type { MockBillErrorKind, MockClient } from '../../mock/types.js'
+import { AUDIT_CHECKS } from '../../money/index.js'
+import { integer, list, parse } from '../args.js'
 import { type CliIo, line, UsageError, untilAborted } from '../io.js'
 import { readPublicJwks } from '../keys.js'
 
@@ -21,6 +22,10 @@ Options:
   --consent MODE           interactive (a page, default), auto (approve at once) or deny
   --dialect NAME           seed (default), canonical or deviant (the deviations a lenient
                            client must absorb)
+  --bill-errors KINDS      emit wrong bills of these kinds (comma-separated), each the finding
+                           "ecis audit" reports: line-total, invoice-total, credit-remaining,
+                           service-period, due-date, credit-carryover, period-gap,
+                           period-overlap, duplicate-invoice, invoice-order
 `
 
 const CONSENT = ['interactive', 'auto', 'deny'] as const
@@ -45,6 +50,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
       'redirect-uri': { type: 'string', multiple: true },
       consent: { type: 'string' },
       dialect: { type: 'string' },
+      'bill-errors': { type: 'string' },
     },
     MOCK_USAGE,
   )
@@ -53,6 +59,9 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const seed = integer(values.seed, 'seed', MOCK_USAGE) ?? 1
   const consent = oneOf(values.consent, CONSENT, 'consent') ?? 'interactive'
   const dialect = oneOf(values.dialect, DIALECTS, 'dialect') ?? 'seed'
+  const billErrors = list(values['bill-errors'])?.map(
+    (kind) => oneOf(kind, AUDIT_CHECKS, 'bill-errors') as MockBillErrorKind,
+  )
   const clientId = values['client-id']
   const redirectUris = values['redirect-uri'] ?? []
   const clients: MockClient[] = []
@@ -69,7 +78,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
 
   let server: Awaited<ReturnType<typeof startMockProviderServer>>
   try {
-    server = await startMockProviderServer({ port, seed, consent, dialect, clients })
+    server = await startMockProviderServer({ port, seed, consent, dialect, clients, billErrors })
   } catch (cause) {
     const code = (cause as { code?: string }).code
     if (code === 'EADDRINUSE') {
@@ -92,6 +101,12 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     }
     if (clients.length === 0) {
       line(out, '  client     none registered: pass --client-id ID --jwks FILE --redirect-uri URI to use it')
+    }
+    const wrong = new Map<string, number>()
+    for (const e of server.provider.fixtures.billErrors) wrong.set(e.kind, (wrong.get(e.kind) ?? 0) + 1)
+    if (wrong.size > 0) {
+      const kinds = [...wrong].map(([kind, n]) => `${kind} ×${n}`).join(', ')
+      line(out, `  bills      wrong on purpose: ${kinds} ("ecis audit ACCOUNT" reports them)`)
     }
     for (const owner of server.provider.fixtures.owners) {
       line(out, `  customer   ${owner.name}: ${owner.accounts.map((a) => a.systemAccountId).join(', ')}`)
