@@ -73,7 +73,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     )
 
     let calls = basics.length
-    for (const basic of basics) {
+    out('\n5. Invoice histories (ECI Invoice Detail)')
+    for (const [index, basic] of basics.entries()) {
       const rows: (string | number)[][] = []
       for await (const d of session.invoices(basic.system_account_id, { detail: true, concurrency: 4 })) {
         calls++
@@ -88,7 +89,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
       }
       const shown = rows.slice(-(options.last ?? 6))
       out(
-        `\n5. Invoice history of ${basic.system_account_id} (ECI Invoice Detail; last ${shown.length} of ${rows.length})`,
+        `\n5.${index + 1} ${basic.system_account_id} (${basic.account_type}): last ${shown.length} of ${rows.length} invoices`,
       )
       out(table(['invoice', 'date', 'service period', 'usage', 'charges', 'credit used', 'total', 'status'], shown))
     }
