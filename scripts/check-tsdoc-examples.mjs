@@ -64,11 +64,11 @@ async function* sourceFiles(dir) {
 // Not preceded by a word character or a property dot (a spread `...name` is a use).
 const NOT_AFTER = '(?<![\\w$])(?<![^.]\\.)'
 const word = (name) => new RegExp(`${NOT_AFTER}${name}(?![\\w$])`)
-const escape = (s) => s.replace(/[$]/g, '\\$&')
+const escapeDollar = (s) => s.replace(/[$]/g, '\\$&')
 
 /** Whether the example itself declares or imports `name`. */
 function declares(code, name) {
-  const n = escape(name)
+  const n = escapeDollar(name)
   return new RegExp(
     `(?:const|let|var|function|class)\\s+(?:${n}\\b|[{[][^}\\]]*${NOT_AFTER}${n}(?![\\w$:])[^}\\]]*[}\\]])|import\\s[^;]*?${NOT_AFTER}${n}(?![\\w$])[^;]*?from`,
   ).test(code)
