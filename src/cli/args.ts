@@ -1,11 +1,38 @@
 /** Command-line parsing on node:util parseArgs, with mistakes as {@link UsageError}s. */
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { UsageError } from './io.js'
+import { didYouMean } from './suggest.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
+/**
+ * Checks the option tokens ourselves first, so that mistakes read as the CLI's own words
+ * ("unknown option --gran-file (did you mean --grant-file?)") instead of parseArgs' text.
+ */
+function checkTokens(args: string[], options: Options, usage: string): void {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true })
+  const names = Object.keys(options).map((n) => `--${n}`)
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const spec = options[token.name]
+    if (!spec) {
+      throw new UsageError(`unknown option ${token.rawName}${didYouMean(token.rawName, names, (s) => s)}`, usage)
+    }
+    if (spec.type === 'boolean' && token.value !== undefined) {
+      throw new UsageError(`${token.rawName} takes no value`, usage)
+    }
+    if (spec.type === 'string') {
+      const value = token.value
+      if (value === undefined || (!token.inlineValue && value.startsWith('--'))) {
+        throw new UsageError(`${token.rawName} needs a value`, usage)
+      }
+    }
+  }
+}
+
 /** Parses `args` against `options`; unknown options and missing values are usage errors. */
 export function parse<O extends Options>(args: string[], options: O, usage: string) {
+  checkTokens(args, options, usage)
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true, allowNegative: false })
   } catch (error) {
@@ -49,4 +76,18 @@ export function positionals(values: string[], names: string[], usage: string): s
 export function required(value: string | undefined, name: string, usage: string): string {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`, usage)
   return value
+}
+
+/** One of `allowed`, or a usage error that lists them (and the closest one). */
+export function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  name: string,
+  usage: string,
+): T | undefined {
+  if (value === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}${didYouMean(value, allowed)}`, usage)
+  }
+  return value as T
 }

@@ -3,12 +3,12 @@
  * `$ECIS_GRANT_FILE` or `~/.config/ecis/grant.json`, and next to it a sidecar config
  * (`grant.config.json`) with the PATH of the client's key — never the key itself.
  */
-import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import type { Grant } from '../grant/grant.js'
+import { writePrivateFile } from './private-file.js'
 
 /** What the sidecar config holds: how to use the grant again, no secret. */
 export interface GrantConfig {
@@ -30,18 +30,9 @@ export function configFileFor(grantFile: string): string {
   return `${grantFile.replace(/\.json$/i, '')}.config.json`
 }
 
-/** Writes `value` as JSON with mode 0600 (atomically: a temporary file, then rename). */
-async function writePrivateJson(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  try {
-    await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
-    await chmod(tmp, 0o600)
-    await rename(tmp, path)
-  } catch (cause) {
-    await rm(tmp, { force: true })
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, `Cannot write ${path}`, { cause })
-  }
+/** Writes `value` as JSON with mode 0600 (atomically). */
+function writePrivateJson(path: string, value: unknown): Promise<void> {
+  return writePrivateFile(path, `${JSON.stringify(value, null, 2)}\n`)
 }
 
 async function readJson(path: string): Promise<unknown> {

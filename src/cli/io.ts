@@ -2,6 +2,7 @@
  * What a CLI command talks to: output streams, environment, a stop signal. `main(argv, io)`
  * takes it injected, so tests run commands in-process; the `ecis` binary passes the process's.
  */
+import type { SecretSet } from './debug.js'
 
 /** A text sink such as `process.stdout`. */
 export interface CliStream {
@@ -27,6 +28,11 @@ export interface CliIo {
   openBrowser?: ((url: string) => void | Promise<void>) | undefined
   /** The `fetch` every command uses. @default globalThis.fetch */
   fetch?: typeof fetch | undefined
+  /**
+   * Tokens and key material this run loaded (`main` provides it): scrubbed from everything
+   * printed, the `--debug` report included.
+   */
+  secrets?: SecretSet | undefined
 }
 
 /** A mistake in the command line: printed with the usage text, exit code 2. */

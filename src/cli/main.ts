@@ -18,9 +18,13 @@ import {
   invoicesCommand,
   singleCommand,
 } from './commands/data.js'
+import { KEYGEN_USAGE, keygenCommand } from './commands/keygen.js'
 import { MOCK_USAGE, mockCommand } from './commands/mock.js'
+import { debugReport, SecretSet, scrub } from './debug.js'
 import { runDemo } from './demo.js'
 import { type CliIo, line, UsageError } from './io.js'
+import { didYouMean } from './suggest.js'
+import { packageVersion } from './version.js'
 
 export type { CliIo, CliStream } from './io.js'
 
@@ -38,6 +42,8 @@ interface Command {
   synopsis: string
   summary: string
   usage: string
+  /** The command takes `--lenient` (validation failures then suggest it). */
+  lenient?: true
   run(args: string[], io: CliIo): Promise<number>
 }
 
@@ -79,24 +85,28 @@ const COMMANDS: Record<string, Command> = {
     synopsis: 'basic ACCOUNT',
     summary: "ECI Basic: the account's standing data",
     usage: BASIC_USAGE,
+    lenient: true,
     run: singleCommand('basic'),
   },
   invoice: {
     synopsis: 'invoice ACCOUNT INVOICE',
     summary: "ECI Invoice: one invoice's summary",
     usage: INVOICE_USAGE,
+    lenient: true,
     run: singleCommand('invoice'),
   },
   'invoice-detail': {
     synopsis: 'invoice-detail ACCOUNT INVOICE',
     summary: 'ECI Invoice Detail: line items and credits',
     usage: INVOICE_DETAIL_USAGE,
+    lenient: true,
     run: singleCommand('invoice-detail'),
   },
   invoices: {
     synopsis: 'invoices ACCOUNT [--detail]',
     summary: "the account's invoice history (--since, --concurrency)",
     usage: INVOICES_USAGE,
+    lenient: true,
     run: invoicesCommand,
   },
   audit: {
@@ -111,6 +121,12 @@ const COMMANDS: Record<string, Command> = {
     usage: CHECK_USAGE,
     run: checkCommand,
   },
+  keygen: {
+    synopsis: 'keygen [--alg ALG] [--out FILE]',
+    summary: 'a key pair: private key file (0600), public JWKS to register',
+    usage: KEYGEN_USAGE,
+    run: keygenCommand,
+  },
 }
 
 export const USAGE = `Usage: ecis <command> [options]
@@ -121,37 +137,74 @@ ${Object.values(COMMANDS)
   .join('\n')}
   ${'help [COMMAND]'.padEnd(32)}show this text, or a command's options
 
+Global options:
+  --version                       print the version
+  --debug                         on an error, also print its causes and stack (never a secret)
+
 "ecis COMMAND --help" shows a command's options. Exit codes: 0 done, 1 error, 2 usage mistake.
 `
 
-/** One line for an error: `ecis: <name> [<code>]: <message>`; never a stack trace or a secret. */
-export function describeError(error: EciError): string {
-  let text = `ecis: ${error.name} [${error.code}]: ${error.message}`
-  if (error instanceof EciValidationError) {
-    for (const issue of error.issues.slice(0, 20)) text += `\n  ${issue.path.join('.') || '(body)'}: ${issue.message}`
-    if (error.issues.length > 20) text += `\n  … ${error.issues.length - 20} more`
+/** The SDK's option names, as the CLI's flags (an SDK message may name the option). */
+const CLI_WORDING: [RegExp, string][] = [[/\ballowInsecureRequests: true\b/g, '--allow-insecure']]
+
+/**
+ * One line for an error, `ecis: <name> [<code>]: <message>`, never a stack trace or a secret.
+ * A validation failure lists each issue once below it and, where the command takes
+ * `--lenient`, says what that would accept.
+ */
+export function describeError(error: EciError, options: { lenientHint?: boolean } = {}): string {
+  let message = error.message
+  for (const [pattern, wording] of CLI_WORDING) message = message.replace(pattern, wording)
+  if (!(error instanceof EciValidationError) || error.issues.length === 0) {
+    return `ecis: ${error.name} [${error.code}]: ${message}`
+  }
+  const issues = error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+  // The message repeats the issues after its headline; print them once, one a line.
+  const listed = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+  if (message.endsWith(`: ${listed}`)) message = message.slice(0, -listed.length - 2)
+  let text = `ecis: ${error.name} [${error.code}]: ${message} (${issues.length} issue${issues.length > 1 ? 's' : ''})`
+  for (const issue of issues.slice(0, 20)) text += `\n  ${issue}`
+  if (issues.length > 20) text += `\n  … ${issues.length - 20} more`
+  if (options.lenientHint && error.issues.some((i) => !/received undefined/.test(i.message))) {
+    text +=
+      '\nHint: if the provider sends numbers or booleans as strings, or dates with a time, --lenient accepts them (each reported on stderr).'
   }
   return text
 }
 
+/** `--debug` anywhere before `--` turns the debug report on; it is no command's option. */
+function takeDebugFlag(argv: readonly string[]): { args: string[]; debug: boolean } {
+  const end = argv.indexOf('--')
+  const head = end === -1 ? [...argv] : argv.slice(0, end)
+  const tail = end === -1 ? [] : argv.slice(end)
+  const args = head.filter((a) => a !== '--debug')
+  return { args: [...args, ...tail], debug: args.length !== head.length }
+}
+
 /** Runs one `ecis` command line; resolves with the exit code and never rejects. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv
+  const { args, debug } = takeDebugFlag(argv)
+  const [name, ...rest] = args
+  const secrets = new SecretSet()
+  const command = name === undefined ? undefined : COMMANDS[name]
   try {
+    if (name === '--version' || name === '-V') {
+      line(io.stdout, `ecis-consumer ${packageVersion()}`)
+      return 0
+    }
     if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
       const topic = name === 'help' ? rest[0] : undefined
-      const command = topic === undefined ? undefined : COMMANDS[topic]
-      if (topic !== undefined && !command) throw new UsageError(`unknown command "${topic}"`)
-      io.stdout.write(command ? command.usage : USAGE)
+      const help = topic === undefined ? undefined : COMMANDS[topic]
+      if (topic !== undefined && !help) throw unknownCommand(topic)
+      io.stdout.write(help ? help.usage : USAGE)
       return name === undefined ? 2 : 0
     }
-    const command = COMMANDS[name]
-    if (!command) throw new UsageError(`unknown command "${name}"`)
+    if (!command) throw unknownCommand(name)
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(command.usage)
       return 0
     }
-    return await command.run(rest, io)
+    return await command.run(rest, { ...io, secrets })
   } catch (thrown) {
     if (thrown instanceof UsageError) {
       io.stderr.write(`ecis: ${thrown.message}\n\n${thrown.usage ?? USAGE}`)
@@ -162,7 +215,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       line(io.stderr, 'ecis: interrupted')
       return 130
     }
-    line(io.stderr, describeError(error))
+    const lenientHint = command?.lenient === true && !rest.includes('--lenient')
+    line(io.stderr, scrub(describeError(error, { lenientHint }), secrets))
+    if (debug) io.stderr.write(debugReport(error, secrets))
     return 1
   }
+}
+
+function unknownCommand(name: string): UsageError {
+  const names = [...Object.keys(COMMANDS), 'help']
+  return new UsageError(`unknown command "${name}"${didYouMean(name, names)}`)
 }

@@ -6,10 +6,23 @@ export interface Progress {
   done(): void
 }
 
+/**
+ * Whether `stream` can redraw a line in place: a terminal that is not `TERM=dumb` (Emacs shell,
+ * some CI logs), which prints every `\r` redraw as a new line.
+ */
+export function canRedraw(stream: CliStream, env: Record<string, string | undefined>): boolean {
+  return stream.isTTY === true && env.TERM !== 'dumb'
+}
+
 /** A progress display for `total` items named `what` (e.g. "invoices of 0018-102"). */
-export function progress(stream: CliStream, total: number, what: string): Progress {
+export function progress(
+  stream: CliStream,
+  total: number,
+  what: string,
+  env: Record<string, string | undefined>,
+): Progress {
   let count = 0
-  if (!stream.isTTY) {
+  if (!canRedraw(stream, env)) {
     return {
       tick: () => {
         count++

@@ -5,8 +5,9 @@ import type { Grant } from '../grant/grant.js'
 import type { EciSession } from '../grant/session.js'
 import type { Deviation, ValidationMode } from '../schemas/index.js'
 import { defaultGrantFile, readGrant, readGrantConfig, writeGrant } from './grant-store.js'
+import { requireHttpsUnlessAllowed } from './insecure.js'
 import type { CliIo, CliStream } from './io.js'
-import { readPrivateKey } from './keys.js'
+import { readPrivateKey, rememberKey } from './keys.js'
 
 /** The options every command that uses the stored grant takes. */
 export const GRANT_OPTIONS = {
@@ -63,16 +64,25 @@ export async function openStoredSession(
   if (!grant || typeof grant !== 'object' || typeof grant.issuer !== 'string' || typeof grant.clientId !== 'string') {
     throw new EciConfigError(ErrorCode.INVALID_OPTION, `The grant file ${grantFile} does not hold a grant`)
   }
+  io.secrets?.add(grant.accessToken, grant.refreshToken)
   const key = await readPrivateKey(keyPath)
+  rememberKey(io, key)
+  const allowInsecureRequests = values['allow-insecure'] === true || config?.allowInsecureRequests === true
+  requireHttpsUnlessAllowed(grant.issuer, allowInsecureRequests, "The grant's issuer")
   const consumer = await EciConsumer.discover({
     issuer: grant.issuer,
     clientId: grant.clientId,
     clientAuth: { method: 'private_key_jwt', key },
-    allowInsecureRequests: values['allow-insecure'] === true || config?.allowInsecureRequests === true,
+    allowInsecureRequests,
     validation: options.validation,
     onDeviation: options.onDeviation,
     ...(io.fetch ? { fetch: io.fetch } : {}),
   })
-  const session = consumer.session(grant, { onGrant: (next) => writeGrant(grantFile, next) })
+  const session = consumer.session(grant, {
+    onGrant: (next) => {
+      io.secrets?.add(next.accessToken, next.refreshToken)
+      return writeGrant(grantFile, next)
+    },
+  })
   return { consumer, session, grant, grantFile }
 }

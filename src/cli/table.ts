@@ -24,5 +24,7 @@ export function detailColumns(d: InvoiceDetail): string[] {
     d.transmission_total +
     d.stranded_costs_total +
     d.conservation_total
-  return [`${d.energy_consumption_quantity} ${d.delivery_unit}`, usd(charges), `${d.credit_allocated} ${d.credit_unit}`]
+  // No credit allocated (a gas account, or no project output yet): a dash, not "0 kWh".
+  const credit = d.credit_allocated === 0 ? '—' : `${d.credit_allocated} ${d.credit_unit}`
+  return [`${d.energy_consumption_quantity} ${d.delivery_unit}`, usd(charges), credit]
 }

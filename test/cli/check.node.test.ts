@@ -24,13 +24,20 @@ async function check(args: string[], extra: Parameters<typeof memoryIo>[1] = {},
 const byId = (report: Report, id: string) => report.checks.find((c) => c.id === id) as CheckResult
 
 describe('ecis check', () => {
-  it('passes every check against the mock provider, data requests included', async () => {
+  it('passes every check against the mock provider, data requests included (its loopback http a warning)', async () => {
     const w = await providerWithStoredGrant()
     cleanups.push(w.cleanup)
     const r = await check(['--issuer', w.server.issuer, '--grant-file', w.grantFile, '--json'])
     expect(r.stderr).toBe('')
     const report = JSON.parse(r.stdout) as Report
-    expect(report.checks.filter((c) => c.status !== 'pass')).toEqual([])
+    expect(report.checks.filter((c) => c.status !== 'pass')).toEqual([
+      {
+        id: 'issuer.https',
+        title: 'issuer is https',
+        status: 'warn',
+        detail: `${w.server.issuer} is not https: loopback, for development only (allowed because the stored grant was made with --allow-insecure)`,
+      },
+    ])
     expect(report.checks.map((c) => c.id)).toEqual([
       'issuer.https',
       'metadata.location',
@@ -60,7 +67,8 @@ describe('ecis check', () => {
     const text = await check(['--issuer', w.server.issuer, '--grant-file', w.grantFile])
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/^PASS +ECI Invoice Detail \(\S+\/\S+\) +valid \(strict\)$/m)
-    expect(text.stdout).toMatch(/Summary: 19 pass, 0 warn, 0 fail, 0 skipped — conformant\n$/)
+    expect(text.stdout).toMatch(/Summary: 18 pass, 1 warn, 0 fail, 0 skipped — conformant\n$/)
+    expect(text.stdout).not.toMatch(/^PASS +issuer is https/m)
   })
 
   it('lists the deviations of the deviant dialect and reports the strict failures (exit 1)', async () => {
@@ -89,7 +97,7 @@ describe('ecis check', () => {
     expect(text.code).toBe(1)
     expect(text.stdout).toMatch(/^ {2}strict +invoice_total: /m)
     expect(text.stdout).toMatch(/^ {2}numeric-string +invoice_total: /m)
-    expect(text.stdout).toMatch(/Summary: 16 pass, 0 warn, 3 fail, 0 skipped — NOT conformant\n$/)
+    expect(text.stdout).toMatch(/Summary: 15 pass, 1 warn, 3 fail, 0 skipped — NOT conformant\n$/)
   })
 
   it('fails metadata without eci_resource, and reports only metadata when there is no grant', async () => {
@@ -118,7 +126,11 @@ describe('ecis check', () => {
       status: 'skip',
       detail: 'no grant: run "ecis consent" first, or pass --grant-file',
     })
-    expect(report.summary).toEqual({ pass: 13, warn: 0, fail: 2, skip: 1 })
+    expect(byId(report, 'issuer.https')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/by --allow-insecure\)$/),
+    })
+    expect(report.summary).toEqual({ pass: 12, warn: 1, fail: 2, skip: 1 })
   })
 
   it('fails an http issuer without --allow-insecure, an unreachable provider, and refuses bad usage', async () => {
@@ -128,7 +140,12 @@ describe('ecis check', () => {
     const r = await check(['--issuer', issuer, '--json'], {}, { HOME: '/nonexistent' })
     expect(r.code).toBe(1)
     const report = JSON.parse(r.stdout) as Report
-    expect(byId(report, 'issuer.https').status).toBe('fail')
+    expect(byId(report, 'issuer.https')).toEqual({
+      id: 'issuer.https',
+      title: 'issuer is https',
+      status: 'fail',
+      detail: `${issuer} is not https (pass --allow-insecure for a local test provider)`,
+    })
     expect(byId(report, 'metadata.location')).toMatchObject({ status: 'fail' })
     expect(byId(report, 'metadata.location').detail).toMatch(
       /^no metadata: RFC 8414: EciNetworkError \[ERR_ECI_NETWORK\]/,

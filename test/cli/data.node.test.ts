@@ -44,6 +44,7 @@ describe('ecis accounts', () => {
       scopes: w.grant.scopes,
       accounts: w.grant.accounts,
       expiresAt: w.grant.expiresAt,
+      expired: false,
       refreshable: true,
     })
     noSecrets(table.stdout + asJson.stdout, w.grant)

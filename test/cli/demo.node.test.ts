@@ -10,8 +10,13 @@ describe('ecis demo', () => {
     expect(text).toContain('2. Consent     pushed (PAR), PKCE S256')
     expect(text).toMatch(/3\. Grant {7}\d+ account\(s\), scopes eci:basic eci:invoice eci:invoice_detail/)
     expect(text).toContain('4. Accounts (ECI Basic)')
-    const histories = text.match(/5\. Invoice history of \S+ \(ECI Invoice Detail; last 3 of (\d+)\)/g) ?? []
+    // One section 5, numbered 5.1, 5.2 … per account.
+    expect(text.match(/^5\. /gm)).toEqual(['5. '])
+    const histories = text.match(/^5\.\d+ \S+ \((electric|gas)\): last 3 of \d+ invoices$/gm) ?? []
     expect(histories.length).toBeGreaterThan(0)
+    expect(histories.map((h) => h.split(' ')[0])).toEqual(histories.map((_, i) => `5.${i + 1}`))
+    // Accounts without credits (gas) show a dash, never "0 kWh".
+    expect(text).not.toMatch(/ 0 kWh/)
     const requests = Number(/Done: (\d+) signed ECI requests/.exec(text)?.[1])
     expect(requests).toBeGreaterThanOrEqual(histories.length * 25)
   })

@@ -1,8 +1,9 @@
 /** Shared helpers of the CLI tests: an in-memory `io`, key files, the built binary. */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { writeGrant, writeGrantConfig } from '../../src/cli/grant-store.js'
@@ -12,6 +13,8 @@ import { type MockProviderServerOptions, startMockProviderServer } from '../../s
 import { ROOT } from '../examples/package-build.js'
 
 export { ensureBuiltPackage, ROOT } from '../examples/package-build.js'
+
+const execFileP = promisify(execFile)
 
 /** An io whose streams record what was written; `waitFor` resolves when a pattern shows up. */
 export function memoryIo(env: Record<string, string | undefined> = {}, extra: Partial<CliIo> = {}) {
@@ -88,6 +91,21 @@ export async function keyDir() {
   await writeFile(keyPath, JSON.stringify(privateJwk), { mode: 0o600 })
   await writeFile(jwksPath, JSON.stringify({ keys: [publicJwk] }))
   return { dir, keyPath, jwksPath, publicJwk, privateJwk, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** Runs the built `ecis` to completion with the test's Node; never rejects. */
+export async function ecis(args: string[], env: Record<string, string | undefined> = {}) {
+  try {
+    const { stdout, stderr } = await execFileP(process.execPath, [join(ROOT, 'dist/cli/index.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      timeout: 30_000,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+  }
 }
 
 /** Spawns the built `ecis` (dist/cli/index.js) with the test's Node. */

@@ -53,12 +53,18 @@ async function isFresh(): Promise<boolean> {
   return true
 }
 
-function runTsup(): Promise<void> {
+/** What `npm run build` does: tsup, then the .d.cts fix-up (scripts/fix-cjs-types.mjs). */
+async function runTsup(): Promise<void> {
   const require = createRequire(import.meta.url)
   const pkg = require.resolve('tsup/package.json')
   const bin = join(dirname(pkg), (require(pkg) as { bin: { tsup: string } }).bin.tsup)
+  await runNode([bin, '--silent'])
+  await runNode([join(ROOT, 'scripts/fix-cjs-types.mjs'), '--silent'])
+}
+
+function runNode(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (d) => {
       output += d
@@ -68,7 +74,9 @@ function runTsup(): Promise<void> {
     })
     child.on('error', reject)
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`npm run build (tsup) failed with exit code ${code}:\n${output}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`npm run build (${args[0]}) failed with exit code ${code}:\n${output}`)),
     )
   })
 }

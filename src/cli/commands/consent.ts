@@ -12,8 +12,9 @@ import { EciConfigError, EciConsentError, EciError, EciNetworkError, ErrorCode }
 import { integer, list, parse, positionals, required } from '../args.js'
 import { canOpenBrowser, openInBrowser } from '../browser.js'
 import { configFileFor, defaultGrantFile, writeGrant, writeGrantConfig } from '../grant-store.js'
+import { requireHttpsUnlessAllowed } from '../insecure.js'
 import { type CliIo, line, UsageError } from '../io.js'
-import { readPrivateKey } from '../keys.js'
+import { readPrivateKey, rememberKey } from '../keys.js'
 
 export const CONSENT_USAGE = `Usage: ecis consent --issuer URL --client-id ID --key FILE [options]
 
@@ -24,7 +25,8 @@ http://127.0.0.1:PORT/callback, exchanges the code and stores the grant (mode 06
 Options:
   --issuer URL             the provider's issuer (authorization server)
   --client-id ID           your client_id at the provider
-  --key FILE               your private key (JWK or PKCS8 PEM); its path is stored next to the grant
+  --key FILE               your private key (JWK, or PEM: PKCS8, SEC1 or PKCS#1; "ecis keygen"
+                           makes one); its path is stored next to the grant
   --scopes LIST            comma-separated: basic, invoice, invoice_detail (default all three)
   --accounts LIST          comma-separated system_account_ids to ask for (default: the customer chooses)
   --grant-file PATH        where to store the grant (default $ECIS_GRANT_FILE or
@@ -89,7 +91,9 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
   const timeout = integer(values.timeout, 'timeout', CONSENT_USAGE, { min: 1, max: 86_400 }) ?? 300
   const grantFile = values['grant-file'] ? resolve(values['grant-file']) : defaultGrantFile(io.env)
   const allowInsecureRequests = values['allow-insecure'] === true
+  requireHttpsUnlessAllowed(issuer, allowInsecureRequests, '--issuer')
   const key = await readPrivateKey(keyPath)
+  rememberKey(io, key)
 
   // The loopback listener first: its port is part of the redirect URI.
   let deliver: (callback: Callback) => void = () => {}
@@ -163,9 +167,11 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
       io.signal?.addEventListener('abort', stop, { once: true })
     })
     const { url: callbackUrl, respond } = await Promise.race([callback, expired, aborted])
+    io.secrets?.add(new URL(callbackUrl).searchParams.get('code') ?? undefined)
     let grant: Awaited<ReturnType<EciConsumer['completeConsent']>>
     try {
       grant = await consumer.completeConsent(callbackUrl, transaction)
+      io.secrets?.add(grant.accessToken, grant.refreshToken)
     } catch (error) {
       const denied = error instanceof EciConsentError && error.code === ErrorCode.ACCESS_DENIED
       respond(

@@ -87,6 +87,8 @@ export async function accountsCommand(args: string[], io: CliIo): Promise<number
     throw new EciConfigError(ErrorCode.INVALID_OPTION, `The grant file ${grantFile} does not hold a grant`)
   }
   const expires = new Date(grant.expiresAt * 1000).toISOString()
+  const expired = grant.expiresAt * 1000 <= Date.now()
+  const refreshable = typeof grant.refreshToken === 'string' && grant.refreshToken !== ''
   if (values.json) {
     // The grant without its tokens.
     json(io.stdout, {
@@ -96,7 +98,8 @@ export async function accountsCommand(args: string[], io: CliIo): Promise<number
       scopes: grant.scopes,
       accounts: grant.accounts,
       expiresAt: grant.expiresAt,
-      refreshable: typeof grant.refreshToken === 'string',
+      expired,
+      refreshable,
     })
     return 0
   }
@@ -104,10 +107,7 @@ export async function accountsCommand(args: string[], io: CliIo): Promise<number
   line(io.stdout, `  provider   ${grant.issuer} (client ${grant.clientId})`)
   line(io.stdout, `  resource   ${grant.resource}`)
   line(io.stdout, `  scopes     ${grant.scopes.join(' ')}`)
-  line(
-    io.stdout,
-    `  token      expires ${expires}${grant.refreshToken ? ', refreshed automatically' : ', no refresh token'}`,
-  )
+  line(io.stdout, `  token      ${tokenState(expires, expired, refreshable)}`)
   line(io.stdout)
   line(
     io.stdout,
@@ -117,6 +117,13 @@ export async function accountsCommand(args: string[], io: CliIo): Promise<number
     ),
   )
   return 0
+}
+
+/** The access token's state in words: when it expires, and what happens then. */
+function tokenState(expires: string, expired: boolean, refreshable: boolean): string {
+  if (!expired) return `expires ${expires}${refreshable ? ', refreshed automatically' : ', no refresh token'}`
+  if (refreshable) return `expired ${expires}; the next request refreshes it`
+  return `EXPIRED ${expires}, no refresh token: run "ecis consent" again`
 }
 
 type One = 'basic' | 'invoice' | 'invoice-detail'
@@ -173,7 +180,7 @@ export async function invoicesCommand(args: string[], io: CliIo): Promise<number
   })
   const basic = await session.basic(account, { signal: io.signal })
   const ids = basic.system_invoice_ids
-  const bar = progress(io.stderr, ids.length, `invoices of ${account}`)
+  const bar = progress(io.stderr, ids.length, `invoices of ${account}`, io.env)
   const fetchOne = async (id: string, signal: AbortSignal) => {
     const value = detail
       ? await session.invoiceDetail(account, id, { signal })

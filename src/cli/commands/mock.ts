@@ -3,7 +3,7 @@ import { EciConfigError, ErrorCode } from '../../errors.js'
 import { startMockProviderServer } from '../../mock/node/index.js'
 import type { MockBillErrorKind, MockClient } from '../../mock/types.js'
 import { AUDIT_CHECKS } from '../../money/index.js'
-import { integer, list, parse } from '../args.js'
+import { integer, list, oneOf, parse } from '../args.js'
 import { type CliIo, line, UsageError, untilAborted } from '../io.js'
 import { readPublicJwks } from '../keys.js'
 
@@ -31,14 +31,6 @@ Options:
 const CONSENT = ['interactive', 'auto', 'deny'] as const
 const DIALECTS = ['seed', 'canonical', 'deviant'] as const
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
-  if (value === undefined) return undefined
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`, MOCK_USAGE)
-  }
-  return value as T
-}
-
 export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -57,10 +49,10 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, MOCK_USAGE)
   const port = integer(values.port, 'port', MOCK_USAGE, { max: 65535 }) ?? 4010
   const seed = integer(values.seed, 'seed', MOCK_USAGE) ?? 1
-  const consent = oneOf(values.consent, CONSENT, 'consent') ?? 'interactive'
-  const dialect = oneOf(values.dialect, DIALECTS, 'dialect') ?? 'seed'
+  const consent = oneOf(values.consent, CONSENT, 'consent', MOCK_USAGE) ?? 'interactive'
+  const dialect = oneOf(values.dialect, DIALECTS, 'dialect', MOCK_USAGE) ?? 'seed'
   const billErrors = list(values['bill-errors'])?.map(
-    (kind) => oneOf(kind, AUDIT_CHECKS, 'bill-errors') as MockBillErrorKind,
+    (kind) => oneOf(kind, AUDIT_CHECKS, 'bill-errors', MOCK_USAGE) as MockBillErrorKind,
   )
   const clientId = values['client-id']
   const redirectUris = values['redirect-uri'] ?? []
