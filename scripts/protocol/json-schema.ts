@@ -10,7 +10,8 @@
 import * as z from 'zod'
 import { IsoDate } from '../../src/schemas/fields.js'
 import { BasicSchema, InvoiceDetailSchema, InvoiceSchema } from '../../src/schemas/responses.js'
-import { SEED_SPELLING, type VocabularyTerm, WIRE_ALIASES } from '../../src/schemas/vocabulary.js'
+import type { VocabularyTerm } from '../../src/schemas/vocabulary.js'
+import { SEED_WIRE_NAMES as SEED_SPELLING, WIRE_ALIASES } from '../../src/schemas/wire-names.js'
 
 export type JsonSchema = Record<string, unknown>
 

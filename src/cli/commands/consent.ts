@@ -57,7 +57,8 @@ interface Callback {
   respond(ok: boolean, text: string): void
 }
 
-export async function consentCommand(args: string[], io: CliIo): Promise<number> {
+/** The command line of `ecis consent`, checked. */
+function consentOptions(args: string[], io: CliIo) {
   const { values, positionals: rest } = parse(
     args,
     {
@@ -92,15 +93,18 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
   const grantFile = values['grant-file'] ? resolve(values['grant-file']) : defaultGrantFile(io.env)
   const allowInsecureRequests = values['allow-insecure'] === true
   requireHttpsUnlessAllowed(issuer, allowInsecureRequests, '--issuer')
-  const key = await readPrivateKey(keyPath)
-  rememberKey(io, key)
 
-  // The loopback listener first: its port is part of the redirect URI.
+  return { values, issuer, clientId, keyPath, scopes, accounts, port, timeout, grantFile, allowInsecureRequests }
+}
+
+/** The RFC 8252 loopback listener: its port is part of the redirect URI, so it starts first. */
+async function callbackListener(port: number) {
   let deliver: (callback: Callback) => void = () => {}
   const callback = new Promise<Callback>((r) => {
     deliver = r
   })
   let received = false
+  let redirectUri = ''
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     if (req.method !== 'GET' || url.pathname !== '/callback') {
@@ -123,8 +127,40 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
     )
     server.listen(port, '127.0.0.1', () => ready())
   })
-  const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`
+  redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`
+  return { server, callback, redirectUri }
+}
+
+/** The callback, or a timeout after `timeout` s, or the interrupt. */
+function waitForRedirect(callback: Promise<Callback>, timeout: number, io: CliIo) {
   let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new EciNetworkError(
+            ErrorCode.TIMEOUT,
+            `No consent redirect arrived within ${timeout} s; run ecis consent again`,
+          ),
+        ),
+      timeout * 1000,
+    )
+  })
+  const aborted = new Promise<never>((_, reject) => {
+    const stop = () => reject(new EciNetworkError(ErrorCode.ABORTED, 'Consent was interrupted'))
+    if (io.signal?.aborted) stop()
+    io.signal?.addEventListener('abort', stop, { once: true })
+  })
+  return { callback: Promise.race([callback, expired, aborted]), clear: () => clearTimeout(timer) }
+}
+
+export async function consentCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, issuer, clientId, keyPath, scopes, accounts, timeout, grantFile, allowInsecureRequests, port } =
+    consentOptions(args, io)
+  const key = await readPrivateKey(keyPath)
+  rememberKey(io, key)
+  const { server, callback, redirectUri } = await callbackListener(port)
+  let clear = () => {}
   try {
     const consumer = await EciConsumer.discover({
       issuer,
@@ -149,24 +185,9 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
       }
     }
 
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new EciNetworkError(
-              ErrorCode.TIMEOUT,
-              `No consent redirect arrived within ${timeout} s; run ecis consent again`,
-            ),
-          ),
-        timeout * 1000,
-      )
-    })
-    const aborted = new Promise<never>((_, reject) => {
-      const stop = () => reject(new EciNetworkError(ErrorCode.ABORTED, 'Consent was interrupted'))
-      if (io.signal?.aborted) stop()
-      io.signal?.addEventListener('abort', stop, { once: true })
-    })
-    const { url: callbackUrl, respond } = await Promise.race([callback, expired, aborted])
+    const waiting = waitForRedirect(callback, timeout, io)
+    clear = waiting.clear
+    const { url: callbackUrl, respond } = await waiting.callback
     io.secrets?.add(new URL(callbackUrl).searchParams.get('code') ?? undefined)
     let grant: Awaited<ReturnType<EciConsumer['completeConsent']>>
     try {
@@ -199,7 +220,7 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
     line(io.stdout, `  stored in  ${grantFile} (mode 0600; key path in ${configFileFor(grantFile)})`)
     return 0
   } finally {
-    clearTimeout(timer)
+    clear()
     // Let the browser's page go out (Connection: close), then drop whatever lingers.
     const force = setTimeout(() => server.closeAllConnections(), 1000)
     await new Promise<void>((done) => {
