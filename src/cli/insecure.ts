@@ -1,10 +1,10 @@
 /** http:// providers: allowed only with `--allow-insecure`, and said in the CLI's words. */
+import { isLoopbackHost } from '../consent/metadata.js'
 import { EciConfigError, ErrorCode } from '../errors.js'
 
 /** Loopback hosts (RFC 8252 §8.3): where plain http is acceptable for development. */
 export function isLoopback(url: URL): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host)
+  return isLoopbackHost(url.hostname)
 }
 
 /**

@@ -52,6 +52,7 @@ describe('ecis check', () => {
       'metadata.rar',
       'metadata.revocation',
       'eci.resource',
+      'sdk.rules',
       'eci.request-types',
       'eci.signing-algs',
       'sdk.discover',
@@ -67,7 +68,7 @@ describe('ecis check', () => {
     const text = await check(['--issuer', w.server.issuer, '--grant-file', w.grantFile])
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/^PASS +ECI Invoice Detail \(\S+\/\S+\) +valid \(strict\)$/m)
-    expect(text.stdout).toMatch(/Summary: 18 pass, 1 warn, 0 fail, 0 skipped — conformant\n$/)
+    expect(text.stdout).toMatch(/Summary: 19 pass, 1 warn, 0 fail, 0 skipped — conformant\n$/)
     expect(text.stdout).not.toMatch(/^PASS +issuer is https/m)
   })
 
@@ -97,7 +98,7 @@ describe('ecis check', () => {
     expect(text.code).toBe(1)
     expect(text.stdout).toMatch(/^ {2}strict +invoice_total: /m)
     expect(text.stdout).toMatch(/^ {2}numeric-string +invoice_total: /m)
-    expect(text.stdout).toMatch(/Summary: 15 pass, 1 warn, 3 fail, 0 skipped — NOT conformant\n$/)
+    expect(text.stdout).toMatch(/Summary: 16 pass, 1 warn, 3 fail, 0 skipped — NOT conformant\n$/)
   })
 
   it('fails metadata without eci_resource, and reports only metadata when there is no grant', async () => {
@@ -130,7 +131,8 @@ describe('ecis check', () => {
       status: 'warn',
       detail: expect.stringMatching(/by --allow-insecure\)$/),
     })
-    expect(report.summary).toEqual({ pass: 12, warn: 1, fail: 2, skip: 1 })
+    expect(byId(report, 'sdk.rules')).toMatchObject({ status: 'fail' })
+    expect(report.summary).toEqual({ pass: 12, warn: 1, fail: 3, skip: 1 })
   })
 
   it('fails an http issuer without --allow-insecure, an unreachable provider, and refuses bad usage', async () => {

@@ -1,4 +1,6 @@
 /** `ecis check`, part 1: the provider's metadata (protocol §2) — location, OAuth members, ECIS members. */
+
+import { checkConsentMetadata, checkMetadataMembers, resolveEciResource } from '../../consent/metadata.js'
 import { EciError, toEciError } from '../../errors.js'
 import type { Deviation, ValidationIssue } from '../../schemas/index.js'
 import { isLoopback } from '../insecure.js'
@@ -206,6 +208,22 @@ function checkOAuthMembers(
   )
 }
 
+/**
+ * The verdict `EciConsumer.discover` would give: the same metadata and URL rules
+ * (consent/metadata.ts), run on this document.
+ */
+function profileRules(doc: Record<string, unknown>, allowInsecure: boolean): CheckResult {
+  const base = { id: 'sdk.rules', title: 'the SDK accepts this metadata (the rules discover applies)' }
+  try {
+    const metadata = checkMetadataMembers(doc, allowInsecure)
+    checkConsentMetadata(metadata, 'backend')
+    resolveEciResource(metadata, undefined, true)
+    return { ...base, status: 'pass', detail: 'endpoints, lists, PKCE S256, code flow, PAR, eci_resource' }
+  } catch (error) {
+    return { ...base, status: 'fail', detail: (error as Error).message }
+  }
+}
+
 /** The ECIS members (protocol §2.3). */
 function checkEciMembers(doc: Record<string, unknown>, allowInsecure: InsecureSource, add: (r: CheckResult) => void) {
   const check = (id: string, title: string, ok: boolean, detail: string) =>
@@ -219,6 +237,7 @@ function checkEciMembers(doc: Record<string, unknown>, allowInsecure: InsecureSo
     resourceProblem = 'not https'
   }
   check('eci.resource', 'eci_resource', resourceProblem === undefined, resourceProblem ?? String(resource))
+  add(profileRules(doc, allowInsecure !== undefined))
   const types = doc.eci_request_types_supported
   const missingTypes = isStringArray(types) ? TYPES.filter((t) => !types.includes(t)) : []
   add({
