@@ -21,6 +21,8 @@ export interface OAuthFetchOptions {
   retry: ResolvedRetry
   /** Deadline of each body read, ms. */
   timeout: number
+  /** `User-Agent` of every OAuth request (instead of openid-client's own). */
+  userAgent?: string | undefined
   maxBytes?: number
 }
 
@@ -61,7 +63,13 @@ async function buffered(response: Response, url: string, o: OAuthFetchOptions, s
 
 /** Wraps `fetch` for openid-client as the module describes. */
 export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions): typeof globalThis.fetch {
-  return async (input, init) => {
+  return async (input, given) => {
+    let init = given
+    if (o.userAgent) {
+      const headers = new Headers(given?.headers)
+      headers.set('user-agent', o.userAgent)
+      init = { ...given, headers }
+    }
     const url = String(input instanceof Request ? input.url : input)
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
     const signal = init?.signal ?? undefined
