@@ -8,7 +8,7 @@
  * @module
  */
 import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
-import { resolveNonEmptyString } from '../resolve.js'
+import { hasMethods, resolveNonEmptyString } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import type { Grant } from './grant.js'
 import type { SessionBackend } from './session.js'
@@ -183,18 +183,13 @@ export interface SaveGrantOptions {
 /** Checks `{ store, key }`. @throws {EciConfigError} */
 export function checkSaveOptions(save: Partial<SaveGrantOptions>): SaveGrantOptions {
   const store = save?.store
-  if (
-    !store ||
-    typeof store.get !== 'function' ||
-    typeof store.put !== 'function' ||
-    typeof store.lock !== 'function'
-  ) {
+  if (!hasMethods(store, ['get', 'put', 'lock', 'markNeedsConsent'])) {
     throw new EciConfigError(
       ErrorCode.INVALID_OPTION,
       '`store` must be a GrantStore (memoryGrantStore(), postgresGrantStore(), redisGrantStore())',
     )
   }
-  return { store, key: resolveNonEmptyString(save.key, 'key') }
+  return { store: store as GrantStore, key: resolveNonEmptyString(save.key, 'key') }
 }
 
 /** Saves a first grant, retrying a failing store: the code is spent, so the grant must land. */
