@@ -39,7 +39,7 @@ export const ErrorCode = {
   RESPONSE_MISMATCH: 'ERR_ECI_RESPONSE_MISMATCH',
   /** The response body is not what the content type promises (bad JSON, bad signed JWT), or too large. */
   INVALID_RESPONSE: 'ERR_ECI_INVALID_RESPONSE',
-  /** The provider redirected a request the SDK never follows (the ECI POST, token requests). */
+  /** The provider redirected a request the SDK never follows (the ECI POST, every OAuth request but discovery in the browser entry). */
   UNEXPECTED_REDIRECT: 'ERR_ECI_UNEXPECTED_REDIRECT',
 
   // EciValidationError

@@ -77,6 +77,28 @@ describe('OAuth refusals say what the provider said', () => {
   })
 })
 
+describe('OAuth requests are never redirected', () => {
+  it('refuses a token request redirected to another origin with UNEXPECTED_REDIRECT, naming only the origin', async () => {
+    const other = await startHostileServer()
+    try {
+      metadata()
+      const consumer = await discover()
+      server.on('/token', (_req, res) => res.writeHead(307, { location: `${other.url}/token?code=${CODE}` }).end())
+      const error = (await consumer
+        .exchangeCode({ code: CODE, codeVerifier: VERIFIER })
+        .catch((e) => e)) as EciHttpError
+      expect(error).toBeInstanceOf(EciHttpError)
+      expect(error.code).toBe(ErrorCode.UNEXPECTED_REDIRECT)
+      expect(error.status).toBe(307)
+      expect(error.message).toContain(other.url)
+      expect(printableForms(error)).not.toContain(CODE)
+      expect(other.total()).toBe(0)
+    } finally {
+      await other.close()
+    }
+  })
+})
+
 describe('an echoed Authorization credential is redacted from provider text', () => {
   it('redacts Basic credentials (they carry the client secret) echoed by the token endpoint', async () => {
     metadata()

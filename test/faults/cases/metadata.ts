@@ -211,7 +211,15 @@ export const metadataCases: FaultCase[] = [
     area: 'metadata',
     name: 'redirect to another origin',
     did: '302 to a copy on another origin',
-    expect: { outcome: 'EciHttpError', code: ErrorCode.INVALID_RESPONSE, attempts: { 'other origin /meta': 0 } },
+    expect: {
+      outcome: 'EciHttpError',
+      code: ErrorCode.UNEXPECTED_REDIRECT,
+      attempts: {
+        '/.well-known/oauth-authorization-server': 1,
+        '/.well-known/openid-configuration': 1,
+        'other origin /meta': 0,
+      },
+    },
     run: (w) => {
       w.other.on('/meta', json(200, metadataAt(w.server.url)))
       metadataBehaviour(w, redirect(302, `${w.other.url}/meta`))

@@ -252,8 +252,13 @@ export const tokenCases: FaultCase[] = [
     area: 'token',
     name: 'redirect to another origin',
     did: '307 to another origin',
-    expect: { outcome: 'EciHttpError', attempts: { '/token': 1, 'other origin /token': 0 } },
-    run: (w) => codeExchange(redirect(307, `${w.other.url}/token`))(w),
+    expect: {
+      outcome: 'EciHttpError',
+      code: ErrorCode.UNEXPECTED_REDIRECT,
+      attempts: { '/token': 1, 'other origin /token': 0 },
+      check: (e, w) => expect((e as EciHttpError).message).toContain(w.other.url),
+    },
+    run: (w) => codeExchange(redirect(307, `${w.other.url}/token?code=${CODE}`))(w),
   },
   {
     area: 'token',
@@ -520,6 +525,17 @@ export const revocationCases: FaultCase[] = [
     expect: invalid(),
     run: revoke(gzipBomb(), { timeout: 5000 }),
     limitMs: 30_000,
+  },
+  {
+    area: 'revocation',
+    name: 'redirect to another origin',
+    did: '308 to another origin',
+    expect: {
+      outcome: 'EciHttpError',
+      code: ErrorCode.UNEXPECTED_REDIRECT,
+      attempts: { '/revoke': 1, 'other origin /revoke': 0 },
+    },
+    run: (w) => revoke(redirect(308, `${w.other.url}/revoke`))(w),
   },
   {
     area: 'revocation',
