@@ -158,8 +158,9 @@ export class EciHttpError extends EciError {
   readonly requestId: string | undefined
   /** Seconds the provider asked to wait (`Retry-After`), when it said so. */
   readonly retryAfter: number | undefined
-  /** The raw response; non-enumerable so it never lands in logs. */
-  declare readonly response: Response | undefined
+  // A private field, not a non-enumerable property: `util.inspect(err, { showHidden: true })`
+  // would print the raw response's headers, which may echo a token (X-Request-Id, challenges).
+  readonly #response: Response | undefined
 
   constructor(code: ErrorCode, message: string, options: EciHttpErrorOptions) {
     super(code, message, options)
@@ -168,7 +169,12 @@ export class EciHttpError extends EciError {
     this.errorDescription = options.errorDescription
     this.requestId = options.requestId
     this.retryAfter = options.retryAfter
-    Object.defineProperty(this, 'response', { value: options.response, enumerable: false })
+    this.#response = options.response
+  }
+
+  /** The raw response, body possibly consumed; never serialised or inspected (it may echo secrets). */
+  get response(): Response | undefined {
+    return this.#response
   }
 }
 

@@ -48,6 +48,8 @@ export function printableForms(value: unknown): string {
       parts.push(`JSON.stringify threw ${String(error)}`)
     }
     parts.push(inspect(e, { depth: 10 }))
+    // What a debugging session prints: non-enumerable properties too.
+    parts.push(inspect(e, { depth: 10, showHidden: true }))
     visit(e.cause, depth + 1)
     if (Array.isArray(e.errors)) for (const inner of e.errors) visit(inner, depth + 1)
   }

@@ -2,6 +2,7 @@
  * The defects the hostile-provider suite found in the error and OAuth layers, each pinned by a
  * test named after the behaviour, through the public API against real loopback sockets.
  */
+import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { beginConsent, memoryStore } from '../../src/consent/index.js'
 import { createEciClient, EciConsumer, EciHttpError, EciNetworkError, ErrorCode } from '../../src/index.js'
@@ -131,6 +132,25 @@ describe('an echoed Authorization credential is redacted from provider text', ()
     const error = (await client.basic('0018-102').catch((e) => e)) as EciHttpError
     expect(error.errorDescription).toBe('token Bearer [redacted] is stale')
     expect(printableForms(error)).not.toContain(other)
+  })
+
+  it('keeps an echoed token out of util.inspect even with showHidden (the raw response is not an inspectable property)', async () => {
+    const keys = await makeKeys()
+    const token = 'at-0123456789abcdef-SECRET'
+    server.on('/eci', (req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json', 'x-request-id': String(req.headers.authorization) })
+      res.end('{"error":"invalid_request"}')
+    })
+    const client = createEciClient({
+      resource: `${server.url}/eci`,
+      clientId: CLIENT_ID,
+      signingKey: keys.privateJwk,
+      accessToken: token,
+      retry: 0,
+    })
+    const error = (await client.basic('0018-102').catch((e) => e)) as EciHttpError
+    expect(error.response?.status).toBe(400)
+    expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(token)
   })
 
   it('keeps prose such as "Bearer token expired"', async () => {
