@@ -21,7 +21,7 @@ export const CODE = 'code-faults-0123456789abcdef-SECRET'
 export const VERIFIER = 'verifier-faults-0123456789abcdef0123456789-SECRET'
 
 /** Time limits of every case: small, so no case waits on the 30 s default. */
-export const TIMEOUT_MS = 300
+export const TIMEOUT_MS = 500
 export const RETRY = { limit: 2, backoffLimit: 20 } as const
 
 /** Metadata of a conformant provider at `base` (all endpoints on it). */

@@ -196,13 +196,14 @@ export const eciCases: FaultCase[] = [
   {
     area: 'eci',
     name: 'caller aborts',
-    did: 'never answers; the caller aborts after 100 ms',
+    did: 'never answers; the caller aborts once the request arrived',
     expect: { outcome: 'EciNetworkError', code: ErrorCode.ABORTED, attempts: 1 },
     run: async (w) => {
-      w.server.on('/eci', never)
+      const caller = new AbortController()
+      w.server.on('/eci', () => setTimeout(() => caller.abort(), 20))
       const client = eciClient(w, { timeout: 5000 })
       w.start()
-      return client.basic(ACCOUNT, { signal: AbortSignal.timeout(100) })
+      return client.basic(ACCOUNT, { signal: caller.signal })
     },
   },
   // Size: decompressed bytes are capped at 1 MiB.
@@ -573,13 +574,13 @@ export const eciCases: FaultCase[] = [
   {
     area: 'eci',
     name: 'per-call timeout wins',
-    did: 'never answers; call timeout 150 ms',
+    did: 'never answers; call timeout 250 ms',
     expect: { outcome: 'EciNetworkError', code: ErrorCode.TIMEOUT, attempts: 1 },
     run: async (w) => {
       w.server.on('/eci', never)
       const client = eciClient(w, { timeout: TIMEOUT_MS * 100, retry: 0 })
       w.start()
-      return client.basic(ACCOUNT, { timeout: 150 })
+      return client.basic(ACCOUNT, { timeout: 250 })
     },
   },
   {

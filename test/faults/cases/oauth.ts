@@ -304,6 +304,27 @@ export const tokenCases: FaultCase[] = [
   },
   {
     area: 'token',
+    name: 'client secret echoed decoded',
+    did: 'client_secret_basic; 401 "wrong secret <the secret>"',
+    broken:
+      'src/grant/token-endpoint.ts does not pass the client secret to the redaction (secrets are only code, verifier, refresh and access token): a provider that echoes the decoded secret puts it into errorDescription and message',
+    expect: { outcome: 'EciHttpError', code: ErrorCode.HTTP_ERROR, attempts: 1 },
+    run: async (w) => {
+      const secret = 'client-secret-faults-decoded-0123456789'
+      w.secret('client secret', secret)
+      const decoded: Behaviour = (req, res, body) => {
+        const basic = String(req.headers.authorization ?? '').replace(/^Basic /, '')
+        const password = decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[1] ?? '')
+        json(401, { error: 'invalid_client', error_description: `wrong secret ${password}` })(req, res, body)
+      }
+      return codeExchange(decoded, {
+        clientAuth: { method: 'client_secret_basic', secret },
+        signingKey: w.keys.privateJwk,
+      })(w)
+    },
+  },
+  {
+    area: 'token',
     name: 'invalid_grant on refresh',
     did: '400 invalid_grant echoing the refresh token; then a 2nd call',
     expect: { outcome: 'EciConsentError', code: ErrorCode.INVALID_GRANT, attempts: { '/token': 1, '/eci': 0 } },
