@@ -498,6 +498,17 @@ export const parCases: FaultCase[] = [
   },
   {
     area: 'par',
+    name: 'redirect to another origin',
+    did: '307 to another origin',
+    expect: {
+      outcome: 'EciHttpError',
+      code: ErrorCode.UNEXPECTED_REDIRECT,
+      attempts: { '/par': 1, 'other origin /par': 0 },
+    },
+    run: (w) => par(redirect(307, `${w.other.url}/par`))(w),
+  },
+  {
+    area: 'par',
     name: 'text/html 201',
     did: '201 text/html',
     expect: invalid(),
@@ -614,6 +625,18 @@ export const jwksCases: FaultCase[] = [
     expect: { outcome: 'ok', attempts: { '/eci': 1, '/jwks': 1 } },
     run: async (w) => {
       await jwks(goodJwks)(w)
+      return 'verified'
+    },
+  },
+  {
+    area: 'jwks',
+    name: 'redirect to another origin',
+    did: '302 to the JWKS on another origin',
+    // The JWKS is public and the signature rules still hold: the fetch follows, as a browser's does.
+    expect: { outcome: 'ok', attempts: { '/eci': 1, '/jwks': 1, 'other origin /jwks': 1 } },
+    run: async (w) => {
+      w.other.on('/jwks', json(200, { keys: [w.keys.providerPublicJwk] }))
+      await jwks({ of: (w) => redirect(302, `${w.other.url}/jwks`) })(w)
       return 'verified'
     },
   },
