@@ -10,6 +10,7 @@ import { checkConsentCallback } from './consent/callback.js'
 import {
   type AuthorizationServerMetadata,
   checkConsentMetadata,
+  checkIssuer,
   checkMetadataMembers,
   requireRedirectUri,
   resolveEciResource,
@@ -89,6 +90,8 @@ export type EciProviderMetadata = AuthorizationServerMetadata
 
 /** Checks the discovered metadata against the options and the key; returns the ECI resource. */
 function checkProvider(o: ResolvedConsumerOptions, metadata: AuthorizationServerMetadata, key: ResolvedSigningKey) {
+  // Exactly as configured, as the consent entry compares it (openid-client tolerates a trailing slash).
+  checkIssuer(metadata, o.issuerId, o.issuerId)
   checkMetadataMembers(metadata, o.allowInsecureRequests)
   checkConsentMetadata(metadata, 'backend')
   const resource = resolveEciResource(metadata, o.resource, true) as string
@@ -192,6 +195,7 @@ export class EciConsumer {
       dpopJkt: dpop?.jkt,
       refreshReuseWindow: o.refreshReuseWindow,
       telemetry: o.telemetry,
+      clientSecret: o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
     })
     return new EciConsumer({ o, config, resource, clock, dpop, dpopHandle, tokens, client })
   }
@@ -245,7 +249,9 @@ export class EciConsumer {
     if (this.#p.dpop) params.set('dpop_jkt', this.#p.dpop.jkt)
     const par = metadata.pushed_authorization_request_endpoint !== undefined
     const url = await traced(o.telemetry, 'ecis.oauth.authorization_request', { 'ecis.par': par }, () =>
-      authorizationUrl(this.#p.config, params, this.#p.dpopHandle),
+      authorizationUrl(this.#p.config, params, this.#p.dpopHandle, [
+        o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
+      ]),
     )
     return { url, transaction }
   }

@@ -81,6 +81,8 @@ export interface EciConsumerOptions extends TelemetryOptions {
 /** {@link EciConsumerOptions} checked, with every default applied. The raw object is not kept. @internal */
 export interface ResolvedConsumerOptions {
   readonly issuer: URL
+  /** The issuer as configured: the metadata's `issuer` must equal it exactly (RFC 8414 §3.3). */
+  readonly issuerId: string
   readonly clientId: string
   readonly clientAuth: ClientAuthOption
   readonly signingKey: SigningKeyInput
@@ -162,6 +164,7 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
   return Object.freeze({
     ...resolveRequestOptions(options),
     issuer: requireIssuer(options.issuer, insecure),
+    issuerId: String(options.issuer),
     clientId: resolveNonEmptyString(options.clientId, 'clientId'),
     clientAuth,
     signingKey,

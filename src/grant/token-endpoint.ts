@@ -23,6 +23,8 @@ export interface TokenEndpointOptions {
   refreshReuseWindow: number
   /** Spans of each token-endpoint step. */
   telemetry: ResolvedTelemetry
+  /** The client secret (`client_secret_basic`), scrubbed from whatever the provider echoes. */
+  clientSecret?: string | undefined
 }
 
 /** Whether a failed request may have reached the provider and been processed. */
@@ -60,7 +62,8 @@ export class TokenEndpoint {
 
   #fail(error: unknown, operation: OAuthOperation, secrets: (string | undefined)[], consent: boolean) {
     const host = hostOf(serverMetadata(this.#config).token_endpoint)
-    return fromOAuthError(error, operation, { consentOnInvalidGrant: consent, secrets, host })
+    const all = [...secrets, this.#o.clientSecret]
+    return fromOAuthError(error, operation, { consentOnInvalidGrant: consent, secrets: all, host })
   }
 
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {

@@ -113,8 +113,6 @@ export const cliCases: FaultCase[] = [
   {
     area: 'cli',
     name: 'ecis basic --lenient: echo as a field',
-    broken:
-      'the deviation lines print the unknown field name as sent (src/schemas/parse.ts; see eci › echo as a field name)',
     did: 'Basic with the request JWT as an unknown field name',
     expect: { outcome: 'ok', check: (o) => expect((o as CliOutcome).stderr).toContain('deviation') },
     run: withGrant(['basic', ACCOUNT, '--lenient'], (req, res, body) =>
@@ -227,8 +225,6 @@ export const cliCases: FaultCase[] = [
     area: 'cli',
     name: 'ecis check: endless metadata',
     did: 'chunked spaces without end at both locations',
-    broken:
-      'src/cli/commands/check.ts getJson reads metadata with res.text(): no size cap and no time limit; the process grows until killed',
     expect: {
       outcome: 'exit 1' as FaultCase['expect']['outcome'],
       check: (o) => expect((o as CliOutcome).peakRssMb).toBeLessThan(300),

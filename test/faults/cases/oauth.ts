@@ -306,8 +306,6 @@ export const tokenCases: FaultCase[] = [
     area: 'token',
     name: 'client secret echoed decoded',
     did: 'client_secret_basic; 401 "wrong secret <the secret>"',
-    broken:
-      'src/grant/token-endpoint.ts does not pass the client secret to the redaction (secrets are only code, verifier, refresh and access token): a provider that echoes the decoded secret puts it into errorDescription and message',
     expect: { outcome: 'EciHttpError', code: ErrorCode.HTTP_ERROR, attempts: 1 },
     run: async (w) => {
       const secret = 'client-secret-faults-decoded-0123456789'
