@@ -10,6 +10,7 @@ export default defineConfig([
       'mock/node/index': 'src/mock/node/index.ts',
       'postgres/index': 'src/stores/postgres.ts',
       'redis/index': 'src/stores/redis.ts',
+      'sync/index': 'src/sync/index.ts',
     },
     format: ['esm', 'cjs'],
     // Declarations marked @internal (the session's constructor, resolved options) stay out of the public types.

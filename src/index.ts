@@ -27,7 +27,7 @@ export {
   type ValidationIssue,
 } from './errors.js'
 export type { Grant } from './grant/grant.js'
-export type { InvoicesOptions } from './grant/invoices.js'
+export type { InvalidInvoice, InvoicesOptions, InvoicesProgress } from './grant/invoices.js'
 export { EciSession, type SessionOptions } from './grant/session.js'
 export {
   type GrantLock,

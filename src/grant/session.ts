@@ -6,10 +6,9 @@
  */
 import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
 import type { CallOptions, EciClient, InvalidTokenHandler, InvalidTokenState } from '../request/client.js'
-import { isCalendarDate } from '../schemas/fields.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { Grant } from './grant.js'
-import { type InvoicesOptions, orderedFetch } from './invoices.js'
+import { checkInvoicesOptions, type InvoicesOptions, readInvoices } from './invoices.js'
 import { UnsavedGrantError } from './shared-refresh.js'
 
 /** Options of `consumer.session(grant, options)`. */
@@ -92,29 +91,33 @@ export class EciSession {
   }
 
   /**
-   * The account's invoice history in the provider's order (`system_invoice_ids` of Basic), with
-   * at most `concurrency` requests in flight. Breaking out of the loop stops further requests.
+   * The account's invoice history in the provider's order (`system_invoice_ids` of Basic, oldest
+   * first), with at most `concurrency` requests in flight. Breaking out of the loop stops further
+   * requests. Incremental: `after` fetches only what follows the last invoice you stored, `skip`
+   * leaves out ids you hold, and `since` finds its cut by binary search (about log2(n) + 1 Invoice
+   * requests) instead of fetching everything.
    * @example
    * ```ts
-   * for await (const invoice of session.invoices('0018-102', { detail: true, concurrency: 4 })) {
+   * for await (const invoice of session.invoices('0018-102', { detail: true, after: lastStoredId })) {
    *   await db.upsert(invoice)
    * }
    * ```
+   * @throws {EciConfigError} for bad options; otherwise as {@link EciSession.basic}.
    */
   invoices(systemAccountId: string, options?: InvoicesOptions<false>): AsyncGenerator<Invoice>
   invoices(systemAccountId: string, options: InvoicesOptions<true>): AsyncGenerator<InvoiceDetail>
   invoices(systemAccountId: string, options?: InvoicesOptions): AsyncGenerator<Invoice | InvoiceDetail>
   async *invoices(systemAccountId: string, options: InvoicesOptions = {}): AsyncGenerator<Invoice | InvoiceDetail> {
-    const { detail = false, concurrency = 4, since, signal } = options
-    if (since !== undefined && !(typeof since === 'string' && isCalendarDate(since))) {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`since` must be a YYYY-MM-DD date')
+    checkInvoicesOptions(options)
+    const { signal } = options
+    if (options.basic !== undefined && options.basic?.system_account_id !== systemAccountId) {
+      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`basic` must be the Basic of the same account')
     }
-    const basic = await this.basic(systemAccountId, { signal })
-    const fetchOne = (id: string, s: AbortSignal) =>
-      detail ? this.invoiceDetail(systemAccountId, id, { signal: s }) : this.invoice(systemAccountId, id, { signal: s })
-    for await (const invoice of orderedFetch(basic.system_invoice_ids, concurrency, fetchOne, signal)) {
-      if (since === undefined || invoice.invoice_date >= since) yield invoice
-    }
+    const basic = options.basic ?? (await this.basic(systemAccountId, { signal }))
+    yield* readInvoices(basic, options, {
+      invoice: (id, s) => this.invoice(systemAccountId, id, { signal: s }),
+      invoiceDetail: (id, s) => this.invoiceDetail(systemAccountId, id, { signal: s }),
+    })
   }
 
   /**

@@ -9,6 +9,7 @@ import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { createFixtures } from './fixtures.js'
+import { rateLimitProblem, SlidingWindow } from './rate-limit.js'
 import { ProviderState, randomToken } from './state.js'
 import type { MockClient, MockConsentPolicy, MockFault, MockFixtures, MockProviderOptions } from './types.js'
 import type { MockDialect } from './wire.js'
@@ -31,6 +32,8 @@ export interface ResolvedClient {
   authMethod: 'private_key_jwt' | 'none'
   /** Key lookup over the client's JWKS (by `kid`); `undefined` when it registered none. */
   keys: JWTVerifyGetKey | undefined
+  /** The client's ECI rate limit, when it has one. */
+  rateLimit: SlidingWindow | undefined
 }
 
 /** What an endpoint handler tells the call log, and the fault it runs under. */
@@ -63,6 +66,24 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value
 }
 
+/** `latency` as `[minMs, maxMs]`. */
+function resolveLatency(latency: MockProviderOptions['latency']): readonly [number, number] {
+  const ms = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 60_000
+  if (latency === undefined) return [0, 0]
+  if (ms(latency)) return [latency as number, latency as number]
+  const range = latency as { minMs?: unknown; maxMs?: unknown }
+  if (
+    range &&
+    typeof range === 'object' &&
+    ms(range.minMs) &&
+    ms(range.maxMs) &&
+    (range.minMs as number) <= (range.maxMs as number)
+  ) {
+    return [range.minMs as number, range.maxMs as number]
+  }
+  throw bad('`latency` must be 0 to 60000 ms, or { minMs, maxMs } with minMs ≤ maxMs')
+}
+
 /** Validates the registered clients and prepares their key lookups. */
 function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient> {
   if (!Array.isArray(list)) throw bad('`clients` must be an array')
@@ -86,11 +107,14 @@ function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient>
     if (authMethod === 'private_key_jwt' && !c.jwks) {
       throw bad(`client "${c.clientId}": private_key_jwt needs \`jwks\``)
     }
+    const limitProblem = rateLimitProblem(c.rateLimit)
+    if (limitProblem) throw bad(`client "${c.clientId}": ${limitProblem}`)
     clients.set(c.clientId, {
       clientId: c.clientId,
       redirectUris: [...c.redirectUris],
       authMethod,
       keys: c.jwks ? createLocalJWKSet({ keys: c.jwks.keys }) : undefined,
+      rateLimit: c.rateLimit ? new SlidingWindow(c.rateLimit) : undefined,
     })
   }
   return clients
@@ -130,6 +154,8 @@ export class MockContext {
   readonly clockTolerance: number
   /** `rar`: `authorization_details` only; `simple`: top-level `system_account_ids` only (no RAR support); `both`. */
   readonly tokenResponse: TokenResponseShape
+  /** Latency of every ECI response, ms: `[min, max]` (equal for a fixed delay). */
+  readonly eciLatency: readonly [number, number]
   readonly fixtures: MockFixtures
   readonly state = new ProviderState()
   readonly endpoints: {
@@ -180,6 +206,7 @@ export class MockContext {
     if (!['rar', 'simple', 'both'].includes(this.tokenResponse)) {
       throw bad("`tokenResponse` must be 'rar', 'simple' or 'both'")
     }
+    this.eciLatency = resolveLatency(options.latency)
     try {
       this.fixtures = createFixtures(options)
     } catch (error) {

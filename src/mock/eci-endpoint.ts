@@ -254,6 +254,13 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
   if (!auth.ok) return auth.response
   const { record, token } = auth
   note.client = record.clientId
+  // The client's rate limit, before the costly JWT checks (a gateway in front of the API).
+  const wait = ctx.clients.get(record.clientId)?.rateLimit?.take(Date.now()) ?? 0
+  if (wait > 0) {
+    return oauthError(429, 'rate_limited', 'too many requests for this client', {
+      'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),
+    })
+  }
   // Step 2: Content-Type and a compact JWS, else invalid_request.
   if (!hasMediaType(request, 'application/jwt')) {
     return oauthError(400, 'invalid_request', 'Content-Type must be application/jwt')

@@ -171,7 +171,7 @@ export async function answerUnderFault(
       response = new Response(response.body, { status: fault.status, headers: response.headers })
     }
   }
-  if (fault?.retryAfter !== undefined || response.status === 429) {
+  if (fault?.retryAfter !== undefined || (response.status === 429 && !response.headers.has('Retry-After'))) {
     const headers = new Headers(response.headers)
     headers.set('Retry-After', String(Math.ceil(fault?.retryAfter ?? 0)))
     response = new Response(response.body, { status: response.status, headers })

@@ -15,7 +15,13 @@
  */
 import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
 import { injectBillErrors } from './bill-errors.js'
-import { drawProfile, generateInvoices } from './invoice-history.js'
+import {
+  type AccountProfile,
+  drawProfile,
+  generateInvoices,
+  type HistoryState,
+  nextInvoice,
+} from './invoice-history.js'
 import { createPrng, type Prng } from './prng.js'
 import type {
   FixtureOptions,
@@ -23,6 +29,7 @@ import type {
   MockAccountSpec,
   MockAccountType,
   MockFixtures,
+  MockNewInvoice,
   MockOwner,
   MockOwnerSpec,
 } from './types.js'
@@ -48,7 +55,7 @@ const PROJECT_NAMES = [
   'Granite Hill Community Solar',
 ]
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v)
     Object.freeze(value)
   }
@@ -61,6 +68,8 @@ class Generator {
   readonly #invoiceIds = new Set<string>()
   readonly #asOf: string
   readonly #projectPool: string[]
+  /** Each account's profile and where its history stands, to bill the next month. */
+  readonly histories = new Map<string, { profile: AccountProfile; state: HistoryState }>()
 
   constructor(rng: Prng, asOf: string) {
     this.#rng = rng
@@ -118,22 +127,36 @@ class Generator {
     const months = Math.max(1, Math.floor(spec.months ?? rng.int(24, 36)))
     const projects = this.#projects(spec, accountType === 'electric', example)
     const profile = drawProfile(rng, systemAccountId, accountType, projects.length > 0)
-    const invoices = generateInvoices(rng, profile, {
+    const { invoices, state } = generateInvoices(rng, profile, {
       months,
       asOf: this.#asOf,
       invoiceId: (isLast) => this.#invoiceId(example && isLast ? '09183eef267' : undefined),
     })
-    const last = invoices[invoices.length - 1]!
+    this.histories.set(systemAccountId, { profile, state })
     const basic = {
       system_account_id: systemAccountId,
       account_type: accountType,
       rate_code: profile.rateCode,
-      next_read_date: last.next_read_date,
+      next_read_date: invoices[invoices.length - 1]!.next_read_date,
       meter_number: profile.meterNumber,
       producer_projects: projects,
       system_invoice_ids: invoices.map((i) => i.system_invoice_id),
     }
     return { systemAccountId, ownerId, accountType, basic, invoices }
+  }
+
+  /** The account with its next month's invoice appended (a new frozen object). */
+  nextMonth(account: MockAccount): MockAccount {
+    const history = this.histories.get(account.systemAccountId)!
+    const { invoice, state } = nextInvoice(this.#rng, history.profile, history.state, this.#invoiceId())
+    history.state = state
+    const invoices = [...account.invoices, invoice]
+    const basic = {
+      ...account.basic,
+      next_read_date: invoice.next_read_date,
+      system_invoice_ids: [...account.basic.system_invoice_ids, invoice.system_invoice_id],
+    }
+    return deepFreeze({ ...account, basic, invoices })
   }
 }
 
@@ -158,6 +181,19 @@ export function invoiceOf(detail: InvoiceDetail): Invoice {
   return out as Invoice
 }
 
+/** The fixtures' generator, kept to bill further months (`provider.issueInvoices()`). */
+const generators = new WeakMap<MockFixtures, (accounts?: readonly string[]) => MockNewInvoice[]>()
+
+/**
+ * Bills the next month of each of `accounts` (default: every account): its invoice is appended
+ * to the account's history and its Basic's `system_invoice_ids`.
+ * @throws {Error} for an account the fixtures do not hold.
+ * @internal
+ */
+export function issueNextInvoices(fixtures: MockFixtures, accounts?: readonly string[]): MockNewInvoice[] {
+  return generators.get(fixtures)!(accounts)
+}
+
 /**
  * Generates the data set. Deterministic: the same options give the same data everywhere.
  * @throws {Error} when the owner specs repeat an `ownerId` or `systemAccountId`, or `asOf` is not a date.
@@ -174,11 +210,13 @@ export function createFixtures(options: FixtureOptions = {}): MockFixtures {
   const list: MockOwnerSpec[] =
     typeof specs === 'number' ? Array.from({ length: Math.max(1, specs) }, () => ({})) : specs
   if (!Array.isArray(list) || list.length === 0) throw new Error('`owners` must name at least one owner')
-  const owners = list.map((spec, i) => generator.owner(i, spec, typeof specs === 'number' && i === 0))
-  const ownerIds = new Set<string>()
+  let owners: readonly MockOwner[] = list.map((spec, i) =>
+    generator.owner(i, spec, typeof specs === 'number' && i === 0),
+  )
+  const byOwner = new Map<string, MockOwner>()
   for (const o of owners) {
-    if (ownerIds.has(o.ownerId)) throw new Error(`Duplicate ownerId "${o.ownerId}" in the mock owners`)
-    ownerIds.add(o.ownerId)
+    if (byOwner.has(o.ownerId)) throw new Error(`Duplicate ownerId "${o.ownerId}" in the mock owners`)
+    byOwner.set(o.ownerId, o)
   }
   const billErrors = injectBillErrors(
     owners.flatMap((o) => o.accounts),
@@ -189,23 +227,24 @@ export function createFixtures(options: FixtureOptions = {}): MockFixtures {
 
   const byAccount = new Map<string, MockAccount>()
   const byInvoice = new Map<string, InvoiceDetail>()
-  for (const o of owners) {
-    for (const a of o.accounts) {
-      byAccount.set(a.systemAccountId, a)
-      for (const inv of a.invoices) byInvoice.set(`${a.systemAccountId}\n${inv.system_invoice_id}`, inv)
-    }
+  const index = (a: MockAccount) => {
+    byAccount.set(a.systemAccountId, a)
+    for (const inv of a.invoices) byInvoice.set(`${a.systemAccountId}\n${inv.system_invoice_id}`, inv)
   }
-  const all = Object.freeze([...byAccount.values()])
+  for (const o of owners) for (const a of o.accounts) index(a)
+  let all = Object.freeze([...byAccount.values()])
   const detail = (a: string, i: string) => byInvoice.get(`${a}\n${i}`)
 
-  return Object.freeze({
+  const fixtures: MockFixtures = Object.freeze({
     seed,
     asOf,
-    owners,
+    get owners() {
+      return owners
+    },
     billErrors,
     accounts: () => all,
     account: (id: string) => byAccount.get(id),
-    owner: (id: string) => owners.find((o) => o.ownerId === id),
+    owner: (id: string) => byOwner.get(id),
     basic: (id: string) => byAccount.get(id)?.basic,
     invoice: (a: string, i: string) => {
       const d = detail(a, i)
@@ -213,4 +252,28 @@ export function createFixtures(options: FixtureOptions = {}): MockFixtures {
     },
     invoiceDetail: detail,
   })
+  generators.set(fixtures, (accounts) => {
+    const wanted = new Set(accounts ?? byAccount.keys())
+    for (const id of wanted) if (!byAccount.has(id)) throw new Error(`No account "${id}" in the mock fixtures`)
+    const issued: MockNewInvoice[] = []
+    owners = Object.freeze(
+      owners.map((o) => {
+        if (!o.accounts.some((a) => wanted.has(a.systemAccountId))) return o
+        const accounts = o.accounts.map((a) => {
+          if (!wanted.has(a.systemAccountId)) return a
+          const next = generator.nextMonth(a)
+          index(next)
+          const invoice = next.invoices[next.invoices.length - 1]!
+          issued.push({ systemAccountId: a.systemAccountId, systemInvoiceId: invoice.system_invoice_id })
+          return next
+        })
+        const owner = Object.freeze({ ...o, accounts: Object.freeze(accounts) })
+        byOwner.set(owner.ownerId, owner)
+        return owner
+      }),
+    )
+    all = Object.freeze([...byAccount.values()])
+    return issued
+  })
+  return fixtures
 }

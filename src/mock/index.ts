@@ -21,9 +21,11 @@ export type {
   MockFixtures,
   MockGrantInfo,
   MockInjectedBillError,
+  MockNewInvoice,
   MockOwner,
   MockOwnerSpec,
   MockProvider,
   MockProviderOptions,
+  MockRateLimit,
 } from './types.js'
 export type { MockDialect } from './wire.js'

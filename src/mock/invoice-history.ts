@@ -6,7 +6,15 @@
  * @module
  */
 import type { InvoiceDetail } from '../schemas/responses.js'
-import { addDays, type CreditSettlement, lineCents, settleCredits } from './billing.js'
+import {
+  addDays,
+  type CreditSettlement,
+  civilDate,
+  dayOfDate,
+  dayOfMonth,
+  lineCents,
+  settleCredits,
+} from './billing.js'
 import type { Prng } from './prng.js'
 import type { MockAccountType } from './types.js'
 
@@ -108,30 +116,36 @@ interface Period {
   years: number
 }
 
-/** `YYYY-MM-DD` of (year, month0, day); month0 may run past 0–11. */
-function dayOf(year: number, month0: number, day: number): string {
-  return new Date(Date.UTC(year, month0, day)).toISOString().slice(0, 10)
+/** Where an account's monthly periods are counted from: period k starts in month `firstMonth0 + k` of `year`. */
+export interface BillingCycle {
+  readonly year: number
+  readonly firstMonth0: number
+  /** The calendar year of the first period, for the yearly rate rise. */
+  readonly firstYear: number
+  readonly cycleDay: number
 }
 
-/** The `months` newest service periods whose invoice (two days after the period) is dated on or before `asOf`. */
-function billingPeriods(asOf: string, cycleDay: number, months: number): Period[] {
-  const asOfDate = new Date(`${asOf}T00:00:00Z`)
-  const y = asOfDate.getUTCFullYear()
-  let m0 = asOfDate.getUTCMonth()
-  while (addDays(addDays(dayOf(y, m0 + 1, cycleDay), -1), 2) > asOf) m0 -= 1
+/** Service period number `k` of a cycle (k may run past the periods generated so far). */
+export function periodAt(cycle: BillingCycle, k: number): Period {
+  const { year, firstMonth0, cycleDay } = cycle
+  const m = firstMonth0 + k
+  return {
+    start: civilDate(dayOfMonth(year, m, cycleDay)),
+    end: civilDate(dayOfMonth(year, m + 1, cycleDay) - 1),
+    nextRead: civilDate(dayOfMonth(year, m + 2, cycleDay) - 1),
+    month0: ((m % 12) + 12) % 12,
+    years: year + Math.floor(m / 12) - cycle.firstYear,
+  }
+}
+
+/** The cycle whose `months` newest periods have their invoice (two days after the period) dated on or before `asOf`. */
+function billingCycle(asOf: string, cycleDay: number, months: number): BillingCycle {
+  const year = Number(asOf.slice(0, 4))
+  let m0 = Number(asOf.slice(5, 7)) - 1
+  const asOfDay = dayOfDate(asOf)
+  while (dayOfMonth(year, m0 + 1, cycleDay) - 1 + 2 > asOfDay) m0 -= 1
   const firstMonth0 = m0 - (months - 1)
-  const firstYear = new Date(Date.UTC(y, firstMonth0, 1)).getUTCFullYear()
-  return Array.from({ length: months }, (_, k) => {
-    const start = dayOf(y, firstMonth0 + k, cycleDay)
-    const startDate = new Date(`${start}T00:00:00Z`)
-    return {
-      start,
-      end: addDays(dayOf(y, firstMonth0 + k + 1, cycleDay), -1),
-      nextRead: addDays(dayOf(y, firstMonth0 + k + 2, cycleDay), -1),
-      month0: startDate.getUTCMonth(),
-      years: startDate.getUTCFullYear() - firstYear,
-    }
-  })
+  return { year, firstMonth0, firstYear: year + Math.floor(firstMonth0 / 12), cycleDay }
 }
 
 /** Usage of one period: electric peaks in July (cooling), gas in January (heating). */
@@ -213,25 +227,58 @@ export interface HistoryOptions {
   invoiceId: (isLast: boolean) => string
 }
 
+/** Where an account's history stands, to bill the next month. */
+export interface HistoryState {
+  readonly cycle: BillingCycle
+  /** The number of the next period. */
+  readonly next: number
+  /** kWh of credit carried into the next invoice. */
+  readonly carryover: number
+}
+
+/** One period's bill: usage and line totals drawn, credit settled against them. */
+function bill(rng: Prng, profile: AccountProfile, period: Period, carryover: number): Omit<Bill, 'id' | 'paid'> {
+  const rates = mapLines(profile.baseRates, (rate) => Math.round(rate * 1.03 ** period.years))
+  const quantity = drawQuantity(rng, profile, period.month0)
+  const totals = mapLines(rates, (rate) => lineCents(quantity, rate))
+  const creditNew = drawCreditNew(rng, profile, period.month0)
+  const credit = settleCredits(sumLines(totals), profile.creditRate, carryover, creditNew)
+  return { period, quantity, rates, totals, creditNew, carryover, credit }
+}
+
 /**
  * The account's monthly invoices, oldest first: each period's usage and line totals, the credit
  * settled against them, and the remaining credit carried into the next invoice.
  */
-export function generateInvoices(rng: Prng, profile: AccountProfile, options: HistoryOptions): InvoiceDetail[] {
-  const periods = billingPeriods(options.asOf, profile.cycleDay, options.months)
+export function generateInvoices(
+  rng: Prng,
+  profile: AccountProfile,
+  options: HistoryOptions,
+): { invoices: InvoiceDetail[]; state: HistoryState } {
+  const cycle = billingCycle(options.asOf, profile.cycleDay, options.months)
   let carryover = profile.carryover
-  return periods.map((period, k) => {
-    const rates = mapLines(profile.baseRates, (rate) => Math.round(rate * 1.03 ** period.years))
-    const quantity = drawQuantity(rng, profile, period.month0)
-    const totals = mapLines(rates, (rate) => lineCents(quantity, rate))
-    const creditNew = drawCreditNew(rng, profile, period.month0)
-    const credit = settleCredits(sumLines(totals), profile.creditRate, carryover, creditNew)
-    const isLast = k === periods.length - 1
-    const dueDate = addDays(addDays(period.end, 2), 21)
+  const invoices = Array.from({ length: options.months }, (_, k) => {
+    const drawn = bill(rng, profile, periodAt(cycle, k), carryover)
+    const isLast = k === options.months - 1
+    const dueDate = addDays(drawn.period.end, 2 + 21)
     const paid = !(isLast && dueDate >= options.asOf && rng.chance(0.7))
     const id = options.invoiceId(isLast)
-    const bill: Bill = { id, period, paid, quantity, rates, totals, creditNew, carryover, credit }
-    carryover = credit.remaining
-    return invoiceDetail(profile, bill)
+    carryover = drawn.credit.remaining
+    return invoiceDetail(profile, { ...drawn, id, paid })
   })
+  return { invoices, state: { cycle, next: options.months, carryover } }
+}
+
+/** The next month's invoice after `state` (just issued, so not paid yet), and the state after it. */
+export function nextInvoice(
+  rng: Prng,
+  profile: AccountProfile,
+  state: HistoryState,
+  id: string,
+): { invoice: InvoiceDetail; state: HistoryState } {
+  const drawn = bill(rng, profile, periodAt(state.cycle, state.next), state.carryover)
+  return {
+    invoice: invoiceDetail(profile, { ...drawn, id, paid: false }),
+    state: { cycle: state.cycle, next: state.next + 1, carryover: drawn.credit.remaining },
+  }
 }

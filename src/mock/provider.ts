@@ -8,12 +8,20 @@ import { handleAuthorize, handleConsentForm } from './authorize.js'
 import { type CallNote, MockContext } from './context.js'
 import { handleEci, handleEciMethod } from './eci-endpoint.js'
 import { answerUnderFault, FaultQueue, type Handler } from './faults.js'
+import { issueNextInvoices } from './fixtures.js'
 import { finish, oauthError, preflight } from './http.js'
 import { handleJwks, handleMetadata, metadataUrls } from './metadata.js'
 import { handlePar } from './par.js'
 import { handleRevocation } from './revocation.js'
 import { handleToken } from './token.js'
 import type { MockCall, MockEndpoint, MockFault, MockGrantInfo, MockProvider, MockProviderOptions } from './types.js'
+
+/** Waits the configured ECI latency. */
+function latency(ctx: MockContext): Promise<void> | undefined {
+  const [min, max] = ctx.eciLatency
+  const ms = min + Math.random() * (max - min)
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined
+}
 
 /** The MSW handlers of every endpoint; each call runs under its queued fault and lands in `calls`. */
 function createHandlers(ctx: MockContext, calls: MockCall[], faults: FaultQueue): HttpHandler[] {
@@ -25,11 +33,12 @@ function createHandlers(ctx: MockContext, calls: MockCall[], faults: FaultQueue)
   const run =
     (endpoint: MockEndpoint, handler: Handler, { faultable = true } = {}) =>
     async ({ request }: { request: Request }): Promise<Response> => {
+      const at = Date.now()
       const requestId = `req_${idPrefix}${(++counter).toString(16).padStart(6, '0')}`
       const fault = faultable ? faults.take(endpoint) : undefined
       const note: CallNote = { fault }
       const record = (status: number) => {
-        const call: MockCall = { endpoint, method: request.method, status, client: note.client }
+        const call: MockCall = { endpoint, at, method: request.method, status, client: note.client }
         if (note.claims) call.claims = note.claims
         calls.push(call)
       }
@@ -41,6 +50,7 @@ function createHandlers(ctx: MockContext, calls: MockCall[], faults: FaultQueue)
           return HttpResponse.error()
         }
         response = answer
+        if (endpoint === 'eci') await latency(ctx)
       } catch {
         response = oauthError(500, 'server_error', 'the mock provider failed unexpectedly')
       }
@@ -108,8 +118,16 @@ export function createMockProvider(options: MockProviderOptions): MockProvider {
     expireRefreshTokens: () => {
       for (const t of ctx.state.refreshTokens.values()) t.expiresAt = Math.min(t.expiresAt, now() - 1)
     },
-    revokeGrants: () => {
-      for (const f of ctx.state.families.values()) f.revoked = true
+    revokeGrants: (filter) => {
+      const owners = filter?.owners === undefined ? undefined : new Set(filter.owners)
+      for (const f of ctx.state.families.values()) if (!owners || owners.has(f.ownerId)) f.revoked = true
+    },
+    issueInvoices: (accounts) => {
+      try {
+        return issueNextInvoices(ctx.fixtures, accounts)
+      } catch (error) {
+        throw new EciConfigError(ErrorCode.INVALID_OPTION, `issueInvoices(): ${(error as Error).message}`)
+      }
     },
     grants: (): MockGrantInfo[] =>
       [...ctx.state.families.values()].map((f) => ({

@@ -7,7 +7,10 @@ import type { JWK } from 'jose'
 import type { HttpHandler } from 'msw'
 import type { AuditCheck } from '../money/findings.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
+import type { MockRateLimit } from './rate-limit.js'
 import type { MockDialect } from './wire.js'
+
+export type { MockRateLimit } from './rate-limit.js'
 
 /** The kinds of account the ECIS vocabulary knows. */
 export type MockAccountType = 'electric' | 'gas'
@@ -125,6 +128,12 @@ export interface FixtureOptions {
   billErrors?: readonly MockBillError[] | undefined
 }
 
+/** An invoice {@link MockProvider.issueInvoices} billed. */
+export interface MockNewInvoice {
+  systemAccountId: string
+  systemInvoiceId: string
+}
+
 /** The generated data set, with lookups. All objects are frozen. */
 export interface MockFixtures {
   readonly seed: number | string
@@ -132,7 +141,7 @@ export interface MockFixtures {
   readonly owners: readonly MockOwner[]
   /** The wrong bills injected with the `billErrors` option, in the order applied. */
   readonly billErrors: readonly MockInjectedBillError[]
-  /** Every account of every owner. */
+  /** Every account of every owner (after {@link MockProvider.issueInvoices}, the accounts with their new invoices). */
   accounts(): readonly MockAccount[]
   account(systemAccountId: string): MockAccount | undefined
   owner(ownerId: string): MockOwner | undefined
@@ -161,6 +170,13 @@ export interface MockClient {
    * @default 'private_key_jwt'
    */
   authMethod?: 'private_key_jwt' | 'none' | undefined
+  /**
+   * The client's rate limit at the ECI endpoint: at most `max` answered requests in any
+   * `windowMs` (a sliding window). A request over it is refused with 429 and `Retry-After`
+   * (whole seconds until a slot frees, at least 1); refused requests do not count.
+   * @default no limit
+   */
+  rateLimit?: MockRateLimit | undefined
 }
 
 /** The endpoints the provider serves, as named in {@link MockCall.endpoint} and {@link MockFault.endpoint}. */
@@ -169,6 +185,8 @@ export type MockEndpoint = 'metadata' | 'jwks' | 'authorize' | 'par' | 'token' |
 /** One request the provider answered. Never holds tokens, codes, verifiers or assertions. */
 export interface MockCall {
   endpoint: MockEndpoint
+  /** When the request reached the handler, epoch ms (the machine's clock, not the provider's offset one). */
+  at: number
   /** HTTP method, upper case. */
   method: string
   /** HTTP status sent; `0` when a fault dropped the connection. */
@@ -279,6 +297,12 @@ export interface MockProviderOptions extends FixtureOptions {
    * @default 'both'
    */
   tokenResponse?: 'rar' | 'simple' | 'both' | undefined
+  /**
+   * Latency of every ECI response, ms: a fixed delay, or one drawn uniformly from
+   * `[minMs, maxMs]` for each request — so a fleet test sees a provider that takes time.
+   * @default 0
+   */
+  latency?: number | { minMs: number; maxMs: number } | undefined
 }
 
 /** A fault to inject into the next `times` calls of one endpoint. */
@@ -337,8 +361,18 @@ export interface MockProvider {
   expireAccessTokens(): void
   /** Makes every refresh token issued so far expired (refresh gets `invalid_grant`). */
   expireRefreshTokens(): void
-  /** Revokes every grant: its access and refresh tokens stop working. */
-  revokeGrants(): void
+  /**
+   * Revokes grants (the customer withdrew consent at the utility): their access and refresh
+   * tokens stop working. Every grant, or those of the given owners.
+   */
+  revokeGrants(filter?: { owners?: readonly string[] | undefined }): void
+  /**
+   * Bills the next month: appends a new invoice (dated a month after the account's newest) to
+   * each account, or to the given ones, and to their Basic's `system_invoice_ids` — the next
+   * "night" of a nightly sync.
+   * @throws {EciConfigError} for an account the fixtures do not hold.
+   */
+  issueInvoices(accounts?: readonly string[]): MockNewInvoice[]
   /** Grants issued so far (no tokens). */
   grants(): MockGrantInfo[]
   /**

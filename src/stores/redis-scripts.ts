@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
 
 /** A script and its SHA-1, as EVALSHA names it. */
 export interface LuaScript {
@@ -13,8 +14,26 @@ export interface LuaScript {
   readonly sha: string
 }
 
-function lua(source: string): LuaScript {
+/** A script with its SHA-1. */
+export function lua(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
+}
+
+const isNoScript = (error: unknown) => /^NOSCRIPT\b/.test(String((error as { message?: unknown } | null)?.message))
+
+/** Runs `script` by SHA, loading it with EVAL when the server does not know it (NOSCRIPT). */
+export async function evalScript(
+  redis: Redis | Cluster,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!isNoScript(error)) throw error
+    return await redis.eval(script.source, keys.length, ...keys, ...args)
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import type { GrantStore } from '../grant/store.js'
 import { grantStoreFrom } from '../grant/store-backend.js'
-import { EXTEND, type LuaScript, MARK_NEEDS_CONSENT, PUT, RELEASE } from './redis-scripts.js'
+import { EXTEND, evalScript, type LuaScript, MARK_NEEDS_CONSENT, PUT, RELEASE } from './redis-scripts.js'
 import { checkStoreTimeout, isSocketError, type StoreCallContext, storeCall } from './store-call.js'
 
 /** Options of {@link redisGrantStore}. */
@@ -63,8 +63,6 @@ function checkPrefix(prefix: unknown): string {
   return prefix
 }
 
-const isNoScript = (error: unknown) => /^NOSCRIPT\b/.test(String((error as { message?: unknown } | null)?.message))
-
 /**
  * A {@link GrantStore} on Redis.
  *
@@ -89,14 +87,7 @@ export function redisGrantStore(options: RedisGrantStoreOptions): GrantStore {
   const lockKey = (key: string) => `${prefix}lock:${key}`
 
   const run = (action: string, script: LuaScript, key: string, args: (string | number)[]): Promise<number> =>
-    storeCall(context, action, async () => {
-      try {
-        return Number(await redis.evalsha(script.sha, 1, key, ...args))
-      } catch (error) {
-        if (!isNoScript(error)) throw error
-        return Number(await redis.eval(script.source, 1, key, ...args))
-      }
-    })
+    storeCall(context, action, async () => Number(await evalScript(redis, script, [key], args)))
   const positive = (n: number) => (n > 0 ? n : undefined)
 
   return grantStoreFrom({

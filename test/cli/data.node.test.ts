@@ -192,6 +192,24 @@ describe('ecis invoices', () => {
     expect(recent.stdout).toContain(`3 invoice(s) since ${since} of ${w.account} with details`)
   })
 
+  it('--since fetches only the invoices from the cut on, and its progress line counts what was fetched', async () => {
+    const w = await setup()
+    const invoices = w.fixture.account(w.account)?.invoices ?? []
+    const since = invoices[invoices.length - 2]?.invoice_date as string
+    w.server.provider.clearCalls()
+    const r = await w.run(['invoices', w.account, '--since', since, '--json', '--grant-file', w.grantFile])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toHaveLength(2)
+    const eci = w.server.provider.calls.filter((c) => c.endpoint === 'eci')
+    const searched = eci.filter((c) => c.claims?.eci_request_type === 'invoice').length
+    // One Basic, a binary search of about log2(n) + 1 Invoice requests; the two found are reused.
+    expect(searched).toBeLessThanOrEqual(Math.ceil(Math.log2(invoices.length)) + 1)
+    expect(eci).toHaveLength(1 + searched)
+    expect(r.stderr).toBe(
+      `2/2 invoices of ${w.account} fetched\n${searched} Invoice request(s) found the first invoice since ${since}\n`,
+    )
+  })
+
   it('draws a progress bar when stderr is a terminal', async () => {
     const w = await setup()
     let err = ''

@@ -18,9 +18,16 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** The files `exports` points at (ESM side; the CJS build is written by the same tsup run). */
-const OUTPUTS = ['index.js', 'schemas/index.js', 'consent/index.js', 'mock/index.js', 'mock/node/index.js'].flatMap(
-  (f) => [`dist/${f}`, `dist/${f.replace(/\.js$/, '.cjs')}`],
-)
+const OUTPUTS = [
+  'index.js',
+  'schemas/index.js',
+  'consent/index.js',
+  'mock/index.js',
+  'mock/node/index.js',
+  'postgres/index.js',
+  'redis/index.js',
+  'sync/index.js',
+].flatMap((f) => [`dist/${f}`, `dist/${f.replace(/\.js$/, '.cjs')}`])
 
 async function mtime(path: string): Promise<number | undefined> {
   try {

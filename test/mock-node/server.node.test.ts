@@ -31,7 +31,9 @@ describe('startMockProviderServer', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('x-request-id')).toBeTruthy()
     expect((await res.json()).eci_resource).toBe(server.resource)
-    expect(server.provider.calls).toEqual([{ endpoint: 'metadata', method: 'GET', status: 200, client: undefined }])
+    expect(server.provider.calls).toEqual([
+      { endpoint: 'metadata', at: expect.any(Number), method: 'GET', status: 200, client: undefined },
+    ])
   })
 
   it('lets a browser page on another loopback origin read metadata (CORS)', async () => {

@@ -29,7 +29,9 @@ describe('mock provider /authorize', () => {
     expect(query.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(query.get('state')).toBe(STATE)
     expect(query.get('iss')).toBe(ISSUER)
-    expect(provider.calls).toEqual([{ endpoint: 'authorize', method: 'GET', status: 302, client: CLIENT_ID }])
+    expect(provider.calls).toEqual([
+      { endpoint: 'authorize', at: expect.any(Number), method: 'GET', status: 302, client: CLIENT_ID },
+    ])
   })
 
   it('answers an unknown client_id with a 400 page, never a redirect', async () => {

@@ -62,6 +62,7 @@ describe('mock provider ECI endpoint: data', () => {
     expect(s.provider.calls).toEqual([
       {
         endpoint: 'eci',
+        at: expect.any(Number),
         method: 'POST',
         status: 200,
         client: CLIENT_ID,
@@ -293,6 +294,7 @@ describe('mock provider ECI endpoint: refusals', () => {
     await eci(s.provider, access_token, jwt)
     expect(s.provider.calls.at(-1)).toEqual({
       endpoint: 'eci',
+      at: expect.any(Number),
       method: 'POST',
       status: 401,
       client: CLIENT_ID,

@@ -70,7 +70,9 @@ describe('mock provider faults', () => {
     s.provider.fault({ endpoint: 'metadata', network: 'reset' })
     const res = await send(s.provider, `${ISSUER}/.well-known/openid-configuration`)
     expect(res.type).toBe('error')
-    expect(s.provider.calls).toEqual([{ endpoint: 'metadata', method: 'GET', status: 0, client: undefined }])
+    expect(s.provider.calls).toEqual([
+      { endpoint: 'metadata', at: expect.any(Number), method: 'GET', status: 0, client: undefined },
+    ])
   })
 
   it('waits delayMs before answering, and never without a fault', async () => {

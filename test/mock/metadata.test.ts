@@ -74,8 +74,8 @@ describe('mock provider metadata and JWKS', () => {
     expect(a.headers.get('Access-Control-Expose-Headers')).toContain('X-Request-Id')
     expect(Math.abs(Date.parse(a.headers.get('Date')!) - Date.now())).toBeLessThan(5000)
     expect(provider.calls).toEqual([
-      { endpoint: 'metadata', method: 'GET', status: 200, client: undefined },
-      { endpoint: 'jwks', method: 'GET', status: 200, client: undefined },
+      { endpoint: 'metadata', at: expect.any(Number), method: 'GET', status: 200, client: undefined },
+      { endpoint: 'jwks', at: expect.any(Number), method: 'GET', status: 200, client: undefined },
     ])
   })
 

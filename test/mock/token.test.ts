@@ -72,7 +72,7 @@ describe('mock provider /token: authorization_code', () => {
       system_account_ids: expect.any(Array),
     })
     const call = s.provider.calls.at(-1)!
-    expect(call).toEqual({ endpoint: 'token', method: 'POST', status: 200, client: CLIENT_ID })
+    expect(call).toEqual({ endpoint: 'token', at: expect.any(Number), method: 'POST', status: 200, client: CLIENT_ID })
     expect(JSON.stringify(s.provider.calls)).not.toContain(code)
     expect(JSON.stringify(s.provider.calls)).not.toContain(verifier)
   })
@@ -356,7 +356,13 @@ describe('mock provider /revoke', () => {
       client_assertion: await clientAssertion(s.key),
     })
     expect(res.status).toBe(200)
-    expect(s.provider.calls.at(-1)).toEqual({ endpoint: 'revocation', method: 'POST', status: 200, client: CLIENT_ID })
+    expect(s.provider.calls.at(-1)).toEqual({
+      endpoint: 'revocation',
+      at: expect.any(Number),
+      method: 'POST',
+      status: 200,
+      client: CLIENT_ID,
+    })
     const data = await eciCall(s, tokens.access_token, { eci_request_type: 'basic', system_account_id: '0018-102' })
     expect(data.status).toBe(401)
     expect(data.headers.get('WWW-Authenticate')).toContain('error="invalid_token"')

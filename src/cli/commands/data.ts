@@ -3,14 +3,14 @@
  * `invoices`. Tables by default; `--json` prints JSON only on stdout.
  */
 import { EciConfigError, ErrorCode } from '../../errors.js'
-import { orderedFetch } from '../../grant/invoices.js'
+import type { InvoicesProgress } from '../../grant/invoices.js'
 import type { Invoice, InvoiceDetail } from '../../schemas/index.js'
 import { isCalendarDate } from '../../schemas/index.js'
 import { integer, parse, positionals } from '../args.js'
 import { defaultGrantFile, readGrant } from '../grant-store.js'
 import { type CliIo, json, line, UsageError } from '../io.js'
 import { fields } from '../output.js'
-import { progress } from '../progress.js'
+import { type Progress, progress } from '../progress.js'
 import { DeviationLog, GRANT_OPTIONS, GRANT_OPTIONS_USAGE, openStoredSession } from '../stored-session.js'
 import { detailColumns, table, usd } from '../table.js'
 
@@ -61,7 +61,8 @@ with a progress bar on stderr.
 
 Options:
   --detail                 Invoice Detail (line items) instead of Invoice
-  --since YYYY-MM-DD       only invoices dated on or after this day
+  --since YYYY-MM-DD       only invoices dated on or after this day (found by binary search:
+                           only those are fetched)
   --concurrency N          requests in flight at once, 1-16 (default 4)
 ${COMMON}
 `
@@ -178,24 +179,32 @@ export async function invoicesCommand(args: string[], io: CliIo): Promise<number
     validation: values.lenient ? 'lenient' : 'strict',
     onDeviation: deviations.add,
   })
-  const basic = await session.basic(account, { signal: io.signal })
-  const ids = basic.system_invoice_ids
-  const bar = progress(io.stderr, ids.length, `invoices of ${account}`, io.env)
-  const fetchOne = async (id: string, signal: AbortSignal) => {
-    const value = detail
-      ? await session.invoiceDetail(account, id, { signal })
-      : await session.invoice(account, id, { signal })
-    bar.tick()
-    return value
+  // The bar counts what is really fetched: with --since only the invoices from the cut on,
+  // which a binary search over the date-ordered ids finds with a few Invoice requests.
+  let bar: Progress | undefined
+  let searched = 0
+  const onProgress = (p: InvoicesProgress) => {
+    if (!bar) {
+      searched = p.searched
+      bar = progress(io.stderr, p.total, `invoices of ${account}`, io.env)
+    } else bar.tick()
   }
   const invoices: (Invoice | InvoiceDetail)[] = []
   try {
-    for await (const invoice of orderedFetch(ids, concurrency, fetchOne, io.signal)) {
-      if (since === undefined || invoice.invoice_date >= since) invoices.push(invoice)
+    for await (const invoice of session.invoices(account, {
+      detail,
+      since,
+      concurrency,
+      onProgress,
+      signal: io.signal,
+    })) {
+      invoices.push(invoice)
     }
   } finally {
-    bar.done()
+    bar?.done()
   }
+  if (since !== undefined && bar)
+    line(io.stderr, `${searched} Invoice request(s) found the first invoice since ${since}`)
   deviations.print(io.stderr)
   if (values.json) {
     json(io.stdout, invoices)

@@ -1,0 +1,50 @@
+// The worker process of bench/fleet-sync.mjs: one ecis-consumer/sync worker (built package) for
+// one utility, grants in Redis, an in-memory sink. On SIGTERM it prints its CPU time and exits.
+import { Redis } from 'ioredis'
+import { redisGrantStore } from '../dist/redis/index.js'
+import { createEciSync } from '../dist/sync/index.js'
+
+const env = process.env
+const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null })
+const storeRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 })
+const stored = new Map()
+const sink = {
+  lastInvoice: async ({ systemAccountId }) => stored.get(systemAccountId)?.at(-1),
+  upsertInvoice: async ({ systemAccountId, systemInvoiceId }) => {
+    const list = stored.get(systemAccountId) ?? []
+    if (!list.includes(systemInvoiceId)) list.push(systemInvoiceId)
+    stored.set(systemAccountId, list)
+  },
+}
+const sync = createEciSync({
+  redis,
+  store: redisGrantStore({ redis: storeRedis }),
+  sink,
+  prefix: env.PREFIX,
+  providers: {
+    utility: {
+      consumer: {
+        issuer: env.ISSUER,
+        clientId: 'acme-solar',
+        clientAuth: { method: 'private_key_jwt', key: JSON.parse(env.KEY_JWK) },
+        redirectUri: 'http://127.0.0.1/eci/callback',
+        allowInsecureRequests: true,
+      },
+      rateLimit: { max: 100_000, duration: 1000 },
+      concurrency: Number(env.CONCURRENCY),
+      invoiceConcurrency: Number(env.INVOICE_CONCURRENCY),
+    },
+  },
+})
+const worker = await sync.work()
+const started = process.cpuUsage()
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`)
+process.once('SIGTERM', async () => {
+  const cpu = process.cpuUsage(started)
+  await worker.close()
+  await sync.close()
+  process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000 })}\n`)
+  redis.disconnect()
+  storeRedis.disconnect()
+  process.exit(0)
+})

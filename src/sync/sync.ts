@@ -1,0 +1,224 @@
+/**
+ * `createEciSync`: the nightly sync of every grant on BullMQ — one queue per provider, one job per
+ * grant key per run, workers in as many processes as you like.
+ * @module
+ */
+import { Queue, type Worker } from 'bullmq'
+import { EciConsumer } from '../consumer.js'
+import { EciConfigError, ErrorCode } from '../errors.js'
+import { checkStoreKey } from '../grant/store-rules.js'
+import { DEFAULT_TIMEOUT_MS, resolveTimeout } from '../resolve.js'
+import type { GrantJobResult } from './grant-job.js'
+import { RequestLimiter, sleep } from './limiter.js'
+import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
+import { RunLog } from './run-log.js'
+import type {
+  EciSyncOptions,
+  EciSyncWorker,
+  ScheduleOptions,
+  ScheduleResult,
+  SyncGrantOutcome,
+  SyncGrantRef,
+  SyncRunSummary,
+  WorkOptions,
+} from './types.js'
+import { type GrantJobData, startProviderWorker } from './worker.js'
+
+/** Grants added to Redis per round trip when scheduling. */
+const BATCH = 500
+
+/** The SDK's per-call retries inside a job: small, and a 429 surfaces at once so the queue pauses. */
+const SYNC_RETRY = { limit: 1, backoffLimit: 1000, maxRetryAfter: 0 }
+
+/** Today's date in UTC, the default run. */
+const today = () => new Date().toISOString().slice(0, 10)
+
+/** A grant's job id: unique per run and key (BullMQ ids may not hold `:`; encoding removes it). */
+const jobId = (run: string, key: string) => `${run}.${encodeURIComponent(key)}`
+
+/** The nightly sync; see {@link createEciSync}. */
+export class EciSync {
+  readonly #o: ResolvedSyncOptions
+  readonly #log: RunLog
+  readonly #queues = new Map<string, Queue<GrantJobData, GrantJobResult>>()
+  readonly #workers = new Set<EciSyncWorker>()
+
+  /** @internal Use {@link createEciSync}. */
+  constructor(options: EciSyncOptions) {
+    this.#o = resolveSyncOptions(options)
+    this.#log = new RunLog(this.#o)
+  }
+
+  /** The provider ids. */
+  get providers(): string[] {
+    return [...this.#o.providers.keys()]
+  }
+
+  #queue(provider: string): Queue<GrantJobData, GrantJobResult> {
+    let queue = this.#queues.get(provider)
+    if (!queue) {
+      const keep = { age: this.#o.keepSeconds }
+      queue = new Queue<GrantJobData, GrantJobResult>(provider, {
+        connection: this.#o.redis,
+        prefix: this.#o.prefix,
+        defaultJobOptions: {
+          attempts: this.#o.attempts,
+          backoff: { type: 'custom' },
+          removeOnComplete: keep,
+          removeOnFail: keep,
+        },
+      })
+      queue.on('error', () => {})
+      this.#queues.set(provider, queue)
+    }
+    return queue
+  }
+
+  /**
+   * Adds one job per grant to the run: a grant the run holds already is not added again, so
+   * scheduling twice (or from two schedulers) fetches nothing twice.
+   * @throws {EciConfigError} for an unknown provider, a bad key or run (nothing of the batch is added).
+   * @example
+   * ```ts
+   * await sync.schedule([{ key: 'customer-42', provider: 'utility-a' }])   // tonight's run
+   * ```
+   */
+  async schedule(
+    grants: Iterable<SyncGrantRef> | AsyncIterable<SyncGrantRef>,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleResult> {
+    const run = options.run === undefined ? today() : checkName(options.run, 'run')
+    const result: ScheduleResult = { run, scheduled: 0, duplicates: 0 }
+    let batch: SyncGrantRef[] = []
+    const flush = async () => {
+      const added = await this.#log.schedule(run, batch)
+      const byProvider = new Map<string, { name: string; data: GrantJobData; opts: { jobId: string } }[]>()
+      for (const ref of batch) {
+        const jobs = byProvider.get(ref.provider) ?? []
+        jobs.push({ name: 'grant', data: { ...ref, run }, opts: { jobId: jobId(run, ref.key) } })
+        byProvider.set(ref.provider, jobs)
+      }
+      // Jobs of grants the run held already are added too (BullMQ keeps one per id): a
+      // schedule cut off between the two steps is completed by scheduling again.
+      for (const [provider, jobs] of byProvider) await this.#queue(provider).addBulk(jobs)
+      const fresh = added.filter(Boolean).length
+      result.scheduled += fresh
+      result.duplicates += added.length - fresh
+      batch = []
+    }
+    for await (const ref of grants) {
+      providerOf(this.#o, ref?.provider)
+      checkStoreKey(ref.key)
+      batch.push({ key: ref.key, provider: ref.provider })
+      if (batch.length >= BATCH) await flush()
+    }
+    if (batch.length > 0) await flush()
+    return result
+  }
+
+  /**
+   * Starts this process's workers: one BullMQ worker per provider (its `concurrency`), each on
+   * an `EciConsumer` whose requests take permits from the provider's shared rate limit.
+   * @throws {EciConfigError} for bad options or a `redis` client without `maxRetriesPerRequest: null`;
+   *   discovery errors of a provider.
+   */
+  async work(options: WorkOptions = {}): Promise<EciSyncWorker> {
+    const o = this.#o
+    if ((o.redis.options as { maxRetriesPerRequest?: unknown } | undefined)?.maxRetriesPerRequest !== null) {
+      throw new EciConfigError(
+        ErrorCode.INVALID_OPTION,
+        'BullMQ workers need a `redis` client with maxRetriesPerRequest: null',
+      )
+    }
+    const ids = options.providers ?? [...o.providers.keys()]
+    const settings = {
+      lockDurationMs: resolveTimeout(options.lockDurationMs, 'lockDurationMs', 30_000),
+      stalledIntervalMs: resolveTimeout(options.stalledIntervalMs, 'stalledIntervalMs', 30_000),
+      lockTtlMs: resolveTimeout(options.lockTtlMs, 'lockTtlMs', 30_000),
+      lockWaitMs: resolveTimeout(options.lockWaitMs, 'lockWaitMs', 10_000),
+    }
+    const workers: Worker[] = []
+    try {
+      for (const id of ids) {
+        const provider = providerOf(o, id)
+        const given = provider.config.consumer
+        const limiter = new RequestLimiter(o, provider, given.timeout ?? DEFAULT_TIMEOUT_MS)
+        const consumer = await EciConsumer.discover({
+          ...given,
+          retry: given.retry ?? SYNC_RETRY,
+          fetch: limiter.fetch(given.fetch ?? globalThis.fetch.bind(globalThis)),
+        })
+        const parts = { queue: this.#queue(id), consumer, limiter, log: this.#log }
+        workers.push(startProviderWorker(o, provider, parts, settings))
+      }
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.close()))
+      throw error
+    }
+    const handle: EciSyncWorker = {
+      providers: Object.freeze([...ids]),
+      close: async () => {
+        this.#workers.delete(handle)
+        await Promise.all(workers.map((w) => w.close()))
+      },
+    }
+    this.#workers.add(handle)
+    return handle
+  }
+
+  /** The run's summary so far. */
+  summary(run: string): Promise<SyncRunSummary> {
+    return this.#log.summary(checkName(run, 'run'))
+  }
+
+  /**
+   * Waits until every grant scheduled in the run has an outcome, and returns the summary.
+   * @throws the signal's reason when it aborts.
+   */
+  async waitForRun(run: string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<SyncRunSummary> {
+    const pollMs = resolveTimeout(options.pollMs, 'pollMs', 500)
+    for (;;) {
+      const summary = await this.summary(run)
+      if (summary.scheduled > 0 && summary.pending === 0) return summary
+      await sleep(pollMs, options.signal)
+    }
+  }
+
+  /** Each grant's outcome in the run (for the grants needing consent: `status === 'needs_consent'`). */
+  outcomes(run: string): AsyncGenerator<SyncGrantOutcome> {
+    return this.#log.outcomes(checkName(run, 'run'))
+  }
+
+  /** Closes this process's workers and queues (the `redis` client stays open: it is yours). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#workers].map((w) => w.close()))
+    await Promise.all([...this.#queues.values()].map((q) => q.close()))
+    this.#queues.clear()
+  }
+}
+
+/**
+ * Creates the nightly sync: the same call in the scheduler and in every worker process.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { createEciSync } from 'ecis-consumer/sync'
+ *
+ * const sync = createEciSync({
+ *   redis: new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null }),
+ *   store,   // postgresGrantStore({ pool }) or redisGrantStore({ redis: otherClient })
+ *   sink,    // your SyncSink: lastInvoice, upsertInvoice
+ *   providers: {
+ *     'utility-a': { consumer: utilityAOptions, rateLimit: { max: 50, duration: 1000 }, concurrency: 8 },
+ *   },
+ *   onNeedsConsent: (key) => emailCustomer(key),
+ * })
+ * await sync.schedule(customers.map((c) => ({ key: c.grantKey, provider: c.utility })))  // scheduler
+ * const worker = await sync.work()                                                      // worker processes
+ * ```
+ * @throws {EciConfigError} for bad options.
+ */
+export function createEciSync(options: EciSyncOptions): EciSync {
+  return new EciSync(options)
+}
