@@ -5,16 +5,18 @@
  * @module
  */
 import ky, { type HTTPError, type KyInstance } from 'ky'
-import { type EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import { checkRequestClaims, type EciRequestClaims, type EciRequestType } from './claims.js'
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
+import { Deadline } from './deadline.js'
 import { httpErrorFromResponse, requestIdOf } from './http-error.js'
+import type { ResolvedSigningKey } from './keys.js'
 import { readEciBody } from './read-body.js'
 import { withRetries } from './retry.js'
-import { accessTokenHash, signWithResolvedKey } from './sign.js'
+import { accessTokenHash, signInline, signWithResolvedKey } from './sign.js'
 
 /** Options of one call. */
 export interface CallOptions {
@@ -52,6 +54,9 @@ const WHAT: Record<EciRequestType, string> = {
   invoice: 'ECI invoice request',
   invoice_detail: 'ECI invoice_detail request',
 }
+
+/** The headers of an ECI POST. */
+type RequestHeaders = Readonly<Record<string, string>>
 
 /** One call's options, checked. */
 interface Call {
@@ -108,40 +113,96 @@ export function constructEciClient(o: ResolvedClientOptions): EciClient {
   }
 }
 
+/**
+ * Attempts in flight across every client of this process. While there are few, signing on the
+ * calling thread (Node, EC/Ed25519 keys) beats WebCrypto's thread-pool round trip; with many,
+ * the pool's parallel ECDSA keeps the main thread free for the rest of the work.
+ */
+let attemptsInFlight = 0
+/** Sign inline while at most this many attempts (this one included) are in flight. */
+const INLINE_SIGNING_LIMIT = 2
+
 /** Sends ECIS requests: sign, POST, read, retry; refresh once on `invalid_token`; DPoP nonces. */
 class DataPlane {
   readonly #o: ResolvedClientOptions
-  /** One ky instance. ky does not retry: every attempt needs a new JWT (a spent `jti` is
-   * refused), and ky's retry would clone each request body for nothing. */
+  /**
+   * One ky instance, given little to do: no retry (every attempt needs a new JWT, and ky's
+   * retry would clone each request body for nothing), no timer of its own (the attempt's
+   * {@link Deadline} is the one), and a per-call `fetch` that sends our own plain init, so the
+   * runtime gets no `Request` to clone.
+   */
   readonly #http: KyInstance
-  /** The last token's `ath`, so a burst of calls with one token hashes it once. */
-  #ath: { token: string; ath: Promise<string> } | undefined
+  /** The last token's `ath` (a promise until hashed), so a burst of calls with one token hashes it once. */
+  #ath: { token: string; ath: string | Promise<string> } | undefined
+  /** The last token that passed the syntax check, and its Bearer headers. */
+  #bearer: { token: string; headers: RequestHeaders } | undefined
+  #key: ResolvedSigningKey | undefined
 
   constructor(o: ResolvedClientOptions) {
     this.#o = o
-    // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
-    this.#http = ky.create({ fetch: o.fetch, timeout: o.timeout, throwHttpErrors: true, retry: 0, redirect: 'manual' })
+    this.#http = ky.create({ timeout: false, throwHttpErrors: true, retry: 0 })
   }
 
-  #athOf(token: string): Promise<string> {
-    if (this.#ath?.token !== token) this.#ath = { token, ath: accessTokenHash(token) }
+  #athOf(token: string): string | Promise<string> {
+    if (this.#ath?.token !== token) {
+      const entry: { token: string; ath: string | Promise<string> } = { token, ath: '' }
+      entry.ath = accessTokenHash(token).then((ath) => {
+        entry.ath = ath
+        return ath
+      })
+      this.#ath = entry
+    }
     return this.#ath.ath
   }
 
-  async #authHeaders(accessToken: string): Promise<Record<string, string>> {
-    const { dpop, resource, clock } = this.#o
-    if (!dpop) return { authorization: `Bearer ${accessToken}` }
-    const proof = await dpop.proof({ htm: 'POST', htu: resource, accessToken, now: clock() })
-    return { authorization: `DPoP ${accessToken}`, dpop: proof }
+  /** The request headers: for Bearer tokens the same frozen object for every call with one token. */
+  #headers(accessToken: string): RequestHeaders | Promise<RequestHeaders> {
+    const { dpop, resource, clock, verifier } = this.#o
+    // Ask for signed responses only when they can be verified.
+    const accept = verifier ? 'application/json, application/jwt' : 'application/json'
+    if (dpop) {
+      return dpop.proof({ htm: 'POST', htu: resource, accessToken, now: clock() }).then((proof) => ({
+        authorization: `DPoP ${accessToken}`,
+        dpop: proof,
+        'content-type': 'application/jwt',
+        accept,
+      }))
+    }
+    if (this.#bearer?.token !== accessToken) {
+      const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/jwt', accept }
+      this.#bearer = { token: accessToken, headers: Object.freeze(headers) }
+    }
+    return this.#bearer.headers
   }
 
-  async #send(what: string, accessToken: string, body: string, call: Call): Promise<Response> {
-    const headers = await this.#authHeaders(accessToken)
-    headers['content-type'] = 'application/jwt'
-    // Ask for signed responses only when they can be verified.
-    headers.accept = this.#o.verifier ? 'application/json, application/jwt' : 'application/json'
+  /**
+   * POSTs the request JWT through ky. ky gets a per-call `fetch` that sends our own plain init
+   * (no `Request` for the runtime to clone); when the JWT or the DPoP proof is still being
+   * signed, that `fetch` waits for it, so ky's own per-call work runs meanwhile.
+   */
+  async #send(
+    what: string,
+    accessToken: string,
+    jwt: string | Promise<string>,
+    call: Call,
+    deadline: Deadline,
+  ): Promise<Response> {
+    const { resource, fetch } = this.#o
+    const headers = this.#headers(accessToken)
+    // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
+    const init = (h: RequestHeaders, body: string): RequestInit => ({
+      method: 'POST',
+      headers: h,
+      body,
+      redirect: 'manual',
+      signal: deadline.signal,
+    })
+    const send =
+      typeof jwt === 'string' && !(headers instanceof Promise)
+        ? () => deadline.race(fetch(resource, init(headers, jwt)))
+        : async () => deadline.race(fetch(resource, init(await headers, await jwt)))
     try {
-      return await this.#http.post(this.#o.resource, { body, headers, signal: call.signal, timeout: call.timeout })
+      return await this.#http.post(resource, { fetch: send })
     } catch (error) {
       const httpError = error as HTTPError
       if (httpError?.name === 'HTTPError' && httpError.response) {
@@ -152,39 +213,68 @@ class DataPlane {
       if (call.signal?.aborted) {
         throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
       }
-      throw toEciError(error, what, { host: new URL(this.#o.resource).host })
+      throw toEciError(error, what, { host: new URL(resource).host })
+    }
+  }
+
+  /** One attempt: a new JWT, the POST and the body read, under one deadline. */
+  async #attempt(claims: EciRequestClaims, accessToken: string, ath: string, key: ResolvedSigningKey, call: Call) {
+    const { clientId, resource, clock, requestJwtExpiresIn: expiresIn } = this.#o
+    const what = WHAT[claims.eci_request_type]
+    attemptsInFlight++
+    const deadline = new Deadline(call.timeout, call.signal)
+    try {
+      const input = { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) }
+      // Few in flight: sign on this thread; many: let WebCrypto sign on the pool meanwhile.
+      const inline = attemptsInFlight <= INLINE_SIGNING_LIMIT ? signInline(key, input) : undefined
+      const jwt = inline ?? signWithResolvedKey(key, input)
+      if (typeof jwt !== 'string') jwt.catch(() => {}) // #send observes it; never unhandled
+      const response = await this.#send(what, accessToken, jwt, call, deadline)
+      // Inside the attempt: a body that times out mid-read is retried like a timed-out attempt.
+      const body = await this.#read(response, what, accessToken, call, deadline)
+      return { response, body }
+    } finally {
+      attemptsInFlight--
+      deadline.done()
+    }
+  }
+
+  /**
+   * Reads the body within the attempt's deadline. The deadline's abort also ends the transfer
+   * (the runtime errors the body stream), so the read needs no timer or listener of its own.
+   */
+  async #read(response: Response, what: string, accessToken: string, call: Call, deadline: Deadline) {
+    const { verifier } = this.#o
+    try {
+      const reading = readEciBody(response, {
+        verifier,
+        timeoutMs: Number.POSITIVE_INFINITY,
+        what,
+        secrets: [accessToken],
+      })
+      return await deadline.race(reading)
+    } catch (error) {
+      if (error instanceof EciError) throw error
+      if (call.signal?.aborted) {
+        throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
+      }
+      throw new EciNetworkError(ErrorCode.TIMEOUT, `${what} timed out reading the response body`, { cause: error })
     }
   }
 
   /** Sends and reads the body, with retries; each attempt is signed anew. */
   async #attempts(claims: EciRequestClaims, accessToken: string, call: Call) {
-    const { clientId, resource, clock, verifier, requestJwtExpiresIn: expiresIn } = this.#o
-    const what = WHAT[claims.eci_request_type]
-    const [key, ath] = await Promise.all([this.#o.signingKey(), this.#athOf(accessToken)])
-    const secrets = [accessToken]
-    return withRetries(
-      async () => {
-        const now = Math.floor(clock())
-        const jwt = await signWithResolvedKey(key, { clientId, audience: resource, ath, claims, expiresIn, now })
-        const response = await this.#send(what, accessToken, jwt, call)
-        // Inside the loop: a body that times out mid-read is retried like a timed-out attempt.
-        const body = await readEciBody(response, {
-          verifier,
-          timeoutMs: call.timeout,
-          signal: call.signal,
-          what,
-          secrets,
-        })
-        return { response, body }
-      },
-      this.#o.retry,
-      call.signal,
-    )
+    this.#key ??= await this.#o.signingKey()
+    const key = this.#key
+    const hashed = this.#athOf(accessToken)
+    const ath = typeof hashed === 'string' ? hashed : await hashed
+    return withRetries(() => this.#attempt(claims, accessToken, ath, key, call), this.#o.retry, call.signal)
   }
 
   async #currentToken(): Promise<string> {
     const source = this.#o.accessToken
     const token = typeof source === 'function' ? await source() : source
+    if (token === this.#bearer?.token) return token
     if (typeof token !== 'string' || token.length === 0) throw badOption('`accessToken` returned no token')
     // Never let a malformed token reach a header: the runtime's TypeError would quote it.
     if (!isTokenSyntax(token)) throw badOption('`accessToken` is not an RFC 6750 token (b64token characters only)')
