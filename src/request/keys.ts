@@ -8,7 +8,7 @@
 import type { JWK } from 'jose'
 import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { exportJWK } from 'jose/key/export'
-import { importJWK, importPKCS8 } from 'jose/key/import'
+import { importJWK } from 'jose/key/import'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { type InlineSign, inlineSigner } from './node-signer.js'
 
@@ -117,6 +117,19 @@ function settled(input: SigningKeyInput, key: CryptoKey, alg: SigningAlgorithm, 
   return { key, alg, kid, inline: inlineSigner(input, alg) }
 }
 
+/** WebCrypto's import parameters for a JWS algorithm. */
+function importParams(alg: SigningAlgorithm): AlgorithmIdentifier | EcKeyImportParams | RsaHashedImportParams {
+  if (alg.startsWith('ES')) return { name: 'ECDSA', namedCurve: `P-${alg === 'ES512' ? 521 : alg.slice(2)}` }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return { name: 'Ed25519' }
+  return { name: alg.startsWith('PS') ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` }
+}
+
+/** The DER bytes of a PKCS8 PEM. @throws when the base64 is malformed */
+function pemBytes(pem: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(pem.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, ''))
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+}
+
 async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Promise<ResolvedSigningKey> {
   const requested = checkAlg(alg)
   if (typeof input === 'string') {
@@ -127,7 +140,8 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
     let lastError: unknown
     for (const candidate of candidates) {
       try {
-        const key = await importPKCS8(input, candidate, { extractable: kid === undefined })
+        const der = pemBytes(input)
+        const key = await crypto.subtle.importKey('pkcs8', der, importParams(candidate), kid === undefined, ['sign'])
         return settled(input, key, candidate, kid ?? (await thumbprintKid(key)))
       } catch (error) {
         lastError = error

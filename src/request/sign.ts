@@ -74,7 +74,9 @@ export function newJti(): string {
 }
 
 /** WebCrypto's parameters for each JWS algorithm. */
-function webCryptoParams(alg: SigningAlgorithm): AlgorithmIdentifier | RsaPssParams | EcdsaParams {
+type SignParams = AlgorithmIdentifier | RsaPssParams | EcdsaParams
+
+function webCryptoParams(alg: SigningAlgorithm): SignParams {
   switch (alg) {
     case 'ES256':
     case 'ES384':
@@ -95,7 +97,7 @@ function webCryptoParams(alg: SigningAlgorithm): AlgorithmIdentifier | RsaPssPar
 /** What a key signs with, settled once per key: its header segment and WebCrypto parameters. */
 interface KeyPlan {
   readonly header: string
-  readonly params: AlgorithmIdentifier | RsaPssParams | EcdsaParams
+  readonly params: SignParams
 }
 const plans = new WeakMap<ResolvedSigningKey, KeyPlan>()
 
@@ -148,11 +150,26 @@ export function signInline(key: ResolvedSigningKey, input: SignInput): string | 
   return `${data}.${key.inline(data)}`
 }
 
-/** Signs with an already resolved key through WebCrypto; the ECI client's hot path. @internal */
-export async function signWithResolvedKey(key: ResolvedSigningKey, input: SignInput): Promise<string> {
-  const data = signingInput(key, input)
-  const signature = await crypto.subtle.sign(planOf(key).params, key.key, encoder.encode(data))
+/** `data` (a JWS signing input) with its WebCrypto signature appended. */
+async function withSignature(data: string, params: SignParams, key: CryptoKey): Promise<string> {
+  const signature = await crypto.subtle.sign(params, key, encoder.encode(data))
   return `${data}.${bytesToBase64url(new Uint8Array(signature))}`
+}
+
+/** Signs with an already resolved key through WebCrypto; the ECI client's hot path. @internal */
+export function signWithResolvedKey(key: ResolvedSigningKey, input: SignInput): Promise<string> {
+  return withSignature(signingInput(key, input), planOf(key).params, key.key)
+}
+
+/** A compact JWS of `header` and `payload` (JSON objects), signed through WebCrypto (DPoP proofs). @internal */
+export function signCompactJws(
+  header: object,
+  payload: object,
+  key: CryptoKey,
+  alg: SigningAlgorithm,
+): Promise<string> {
+  const data = `${textToBase64url(JSON.stringify(header))}.${textToBase64url(JSON.stringify(payload))}`
+  return withSignature(data, webCryptoParams(alg), key)
 }
 
 /** Checks `expiresIn`; returns the lifetime to use. @internal */
