@@ -1,31 +1,76 @@
 #!/usr/bin/env node
-// Bundle budget of the browser consent entry (`ecis-consumer/consent`): bundled for the browser
-// with esbuild (ESM, minified, tree-shaken), gzip at most BUDGET bytes, and none of the modules a
-// browser bundle must not carry (zod, ky, jose, the request-signing code). Exit 1 otherwise.
+// Bundle budgets (`npm run size`, part of `npm run check`). Each entry is bundled the way an
+// app's bundler would (esbuild, ESM, browser platform, minified, tree-shaken) and gzipped
+// (level 9); exit 1 when one is over its budget or carries a module it must not carry:
 //
-// Usage: node scripts/check-consent-size.mjs [entry]   (default: src/consent/index.ts)
+//   ecis-consumer/consent   ≤ 7.5 kB no zod, ky, jose, openid-client, msw, signing or schema code
+//                                    (issue 9 asks 6 kB; see CONSENT_BUDGET)
+//   ecis-consumer/schemas   ≤ 30 kB  zod only: no ky, jose, openid-client, msw, request code
+//   ecis-consumer           ≤ 82 kB  no msw, no mock provider (see MAIN_BUDGET)
+//
+// It also prints each package's share of an entry, and for the schemas entry what cutting zod's
+// share would take (the same entry with zod left out of the bundle).
+//
+// Usage: node scripts/check-consent-size.mjs
 
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
-const BUDGET = 10 * 1024
+const KB = 1024
+// Issue 9's goal is 6 kB. The consent entry was 6.65 kB after the one-source refactor and 6.77 kB
+// after the hostile-provider hardening (src/errors.ts is half of it), so 6 kB would fail today's
+// main; this guards against regressions until the consent code is cut, then drops to 6 kB.
+// Then the bounded body reader and the shared metadata rules joined it (7.38 kB): the budget
+// follows, so a regression still fails; cutting to 6 kB is open work (issue 9).
+const CONSENT_BUDGET = 7.5 * KB
+// Issue 9 asked 72 kB with "no regression"; since then the core gained the money module, the
+// GrantStore and fleet refresh, and telemetry (80.1 kB). The budget guards what ships now.
+const MAIN_BUDGET = 82 * KB
 const root = fileURLToPath(new URL('..', import.meta.url))
-const entry = process.argv[2] ?? 'src/consent/index.ts'
+const pkg = (name) => ({ name, test: (p) => new RegExp(`(^|/)node_modules/${name}/`).test(p) })
+const src = (dir, name) => ({ name, test: (p) => new RegExp(`(^|/)src/${dir}/`).test(p) })
 
-const FORBIDDEN = [
-  { name: 'zod', test: (p) => /(^|\/)node_modules\/zod\//.test(p) },
-  { name: 'ky', test: (p) => /(^|\/)node_modules\/ky\//.test(p) },
-  { name: 'jose', test: (p) => /(^|\/)node_modules\/jose\//.test(p) },
-  { name: 'openid-client', test: (p) => /(^|\/)node_modules\/openid-client\//.test(p) },
-  { name: 'msw', test: (p) => /(^|\/)node_modules\/msw\//.test(p) },
-  { name: 'request signing (src/request/)', test: (p) => /(^|\/)src\/request\//.test(p) },
-  { name: 'schemas (src/schemas/)', test: (p) => /(^|\/)src\/schemas\//.test(p) },
+const ENTRIES = [
+  {
+    name: 'ecis-consumer/consent',
+    entry: 'src/consent/index.ts',
+    budget: CONSENT_BUDGET,
+    forbidden: [
+      pkg('zod'),
+      pkg('ky'),
+      pkg('jose'),
+      pkg('openid-client'),
+      pkg('msw'),
+      src('request', 'request signing (src/request/)'),
+      src('schemas', 'schemas (src/schemas/)'),
+    ],
+  },
+  {
+    name: 'ecis-consumer/schemas',
+    entry: 'src/schemas/index.ts',
+    budget: 30 * KB,
+    forbidden: [
+      pkg('ky'),
+      pkg('jose'),
+      pkg('openid-client'),
+      pkg('msw'),
+      src('request', 'request code (src/request/)'),
+    ],
+    without: 'zod',
+  },
+  {
+    name: 'ecis-consumer',
+    entry: 'src/index.ts',
+    budget: MAIN_BUDGET,
+    forbidden: [pkg('msw'), src('mock', 'the mock provider (src/mock/)')],
+  },
 ]
 
-let result
-try {
-  result = await build({
+const kb = (n) => `${(n / KB).toFixed(2)} kB`
+
+async function bundle(entry, external = []) {
+  const result = await build({
     absWorkingDir: root,
     entryPoints: [entry],
     bundle: true,
@@ -37,32 +82,63 @@ try {
     metafile: true,
     write: false,
     logLevel: 'silent',
+    external,
   })
-} catch (error) {
-  console.error(`consent bundle: esbuild failed for ${entry}`)
-  console.error(error instanceof Error ? error.message : error)
-  process.exit(1)
+  const code = result.outputFiles[0].contents
+  const [output] = Object.values(result.metafile.outputs)
+  return { code, gzip: gzipSync(code, { level: 9 }).length, inputs: output.inputs }
 }
 
-const code = result.outputFiles[0].contents
-const gzipped = gzipSync(code, { level: 9 }).length
-const inputs = Object.keys(result.metafile.inputs)
-const kb = (n) => `${(n / 1024).toFixed(2)} kB`
-
-console.log(`consent bundle (${entry}): ${kb(code.length)} minified, ${kb(gzipped)} gzip (budget ${kb(BUDGET)})`)
-console.log(`  ${inputs.length} modules: ${inputs.join(', ')}`)
+/** Minified bytes per package (node_modules/<name>) or `src`. */
+function shares(inputs) {
+  const by = new Map()
+  for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)
+    const owner = m ? m[1] : 'src'
+    by.set(owner, (by.get(owner) ?? 0) + bytesInOutput)
+  }
+  const total = [...by.values()].reduce((a, b) => a + b, 0)
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .map(([owner, bytes]) => `${owner} ${((bytes / total) * 100).toFixed(0)}%`)
+    .join(', ')
+}
 
 const problems = []
-for (const rule of FORBIDDEN) {
-  const hits = inputs.filter((p) => rule.test(p))
-  if (hits.length > 0)
-    problems.push(`contains ${rule.name}: ${hits.slice(0, 3).join(', ')}${hits.length > 3 ? ', …' : ''}`)
+for (const e of ENTRIES) {
+  let b
+  try {
+    b = await bundle(e.entry)
+  } catch (error) {
+    problems.push(`${e.name}: esbuild failed for ${e.entry}: ${error instanceof Error ? error.message : error}`)
+    continue
+  }
+  const paths = Object.keys(b.inputs)
+  const over = b.gzip > e.budget
+  console.log(
+    `${e.name.padEnd(22)} ${kb(b.gzip).padStart(9)} gzip (budget ${kb(e.budget)}, ${kb(b.code.length)} minified) ` +
+      `${over ? 'OVER' : 'ok'} — ${shares(b.inputs)}`,
+  )
+  for (const rule of e.forbidden) {
+    const hits = paths.filter((p) => rule.test(p))
+    if (hits.length > 0) {
+      problems.push(`${e.name} contains ${rule.name}: ${hits.slice(0, 3).join(', ')}${hits.length > 3 ? ', …' : ''}`)
+    }
+  }
+  if (over)
+    problems.push(`${e.name} is ${kb(b.gzip)} gzip, over the ${kb(e.budget)} budget by ${b.gzip - e.budget} bytes`)
+  if (e.without) {
+    const rest = await bundle(e.entry, [e.without])
+    const share = b.gzip - rest.gzip
+    console.log(
+      `${''.padEnd(22)} without ${e.without}: ${kb(rest.gzip)} gzip — ${e.without} is ${kb(share)} ` +
+        `(${((share / b.gzip) * 100).toFixed(0)}%); cutting it means replacing the schemas' runtime, not trimming them`,
+    )
+  }
 }
-if (gzipped > BUDGET)
-  problems.push(`is ${kb(gzipped)} gzip, over the ${kb(BUDGET)} budget by ${gzipped - BUDGET} bytes`)
 
 if (problems.length > 0) {
-  for (const p of problems) console.error(`consent bundle ${p}`)
+  for (const p of problems) console.error(`size: ${p}`)
   process.exit(1)
 }
-console.log('consent bundle: within budget, no forbidden modules')
+console.log('size: every entry within budget, no forbidden modules')

@@ -181,3 +181,20 @@ export async function traced<T>(
     span.end()
   }
 }
+
+/** The attributes of an `ecis.request` span (OpenTelemetry HTTP client conventions; no query, no secret). */
+export function requestAttributes(
+  resource: string,
+  claims: { eci_request_type: string; system_account_id: string },
+  accountIds: boolean,
+): Record<string, SpanAttributeValue | undefined> {
+  const url = new URL(resource)
+  return {
+    'ecis.request_type': claims.eci_request_type,
+    'http.request.method': 'POST',
+    'server.address': url.hostname,
+    'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    'url.full': `${url.origin}${url.pathname}`,
+    'ecis.account_id': accountIds ? claims.system_account_id : undefined,
+  }
+}

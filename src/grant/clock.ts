@@ -10,6 +10,10 @@ const IGNORE_BELOW = 5
 /** Tracks the offset between the local clock and the provider's. @internal */
 export class ProviderClock {
   #offset = 0
+  /** The last `Date` header read, so a burst of responses within one second parses it once. */
+  #lastDate: string | undefined
+  /** The local time (epoch ms) at which {@link #lastDate} was read. */
+  #lastAt = 0
 
   /** Current provider time, epoch seconds. */
   now = (): number => Date.now() / 1000 + this.#offset
@@ -20,21 +24,23 @@ export class ProviderClock {
   }
 
   /** Learns from a response's `Date` header. */
-  observe(response: Response): void {
+  observe = (response: Response): Response => {
     const date = response.headers.get('date')
-    if (!date) return
+    if (!date) return response
+    const local = Date.now()
+    // The same header string within a second of the last one says nothing new.
+    if (date === this.#lastDate && local - this.#lastAt < 1000) return response
+    this.#lastDate = date
+    this.#lastAt = local
     const at = Date.parse(date)
-    if (Number.isNaN(at)) return
-    const offset = Math.round(at / 1000 - Date.now() / 1000)
+    if (Number.isNaN(at)) return response
+    const offset = Math.round(at / 1000 - local / 1000)
     this.#offset = Math.abs(offset) < IGNORE_BELOW ? 0 : offset
+    return response
   }
 
-  /** A `fetch` that reports every response to {@link observe}. */
+  /** A `fetch` that reports every response to {@link observe} (no extra async frame). */
   wrap(fetchImpl: typeof fetch): typeof fetch {
-    return async (input, init) => {
-      const response = await fetchImpl(input, init)
-      this.observe(response)
-      return response
-    }
+    return (input, init) => fetchImpl(input, init).then(this.observe)
   }
 }

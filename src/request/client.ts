@@ -5,17 +5,27 @@
  * @module
  */
 import ky, { type HTTPError, type KyInstance } from 'ky'
-import { type EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
-import { callHook, type RequestState, type SpanAttributeValue, traced } from '../telemetry.js'
-import { checkRequestClaims, type EciRequestClaims, type EciRequestType } from './claims.js'
+import { callHook, type RequestState, requestAttributes, type SpanAttributeValue, traced } from '../telemetry.js'
+import { checkRequestClaims, type EciRequestClaims } from './claims.js'
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
+import { Deadline } from './deadline.js'
 import { httpErrorFromResponse, requestIdOf } from './http-error.js'
+import type { ResolvedSigningKey } from './keys.js'
 import { readEciBody } from './read-body.js'
+import {
+  checkMatch,
+  clockDisagrees,
+  isRedirect,
+  redirectRefused,
+  WHAT,
+  withResponseContext,
+} from './response-checks.js'
 import { withRetries } from './retry.js'
-import { accessTokenHash, signWithResolvedKey } from './sign.js'
+import { accessTokenHash, signInline, signWithResolvedKey } from './sign.js'
 
 /** Options of one call. */
 export interface CallOptions {
@@ -48,14 +58,11 @@ export interface EciClient {
   request(claims: EciRequestClaims, options?: CallOptions): Promise<RawEciResponse>
 }
 
-const WHAT: Record<EciRequestType, string> = {
-  basic: 'ECI basic request',
-  invoice: 'ECI invoice request',
-  invoice_detail: 'ECI invoice_detail request',
-}
-
 /** Records a span attribute (a no-op without a tracer). */
 type Record_ = (key: string, value: SpanAttributeValue | undefined) => void
+
+/** The headers of an ECI POST. */
+type RequestHeaders = Readonly<Record<string, string>>
 
 /** One call's options, checked. */
 interface Call {
@@ -112,37 +119,89 @@ export function constructEciClient(o: ResolvedClientOptions): EciClient {
   }
 }
 
+/**
+ * Attempts in flight across every client of this process. While there are few, signing on the
+ * calling thread (Node, EC/Ed25519 keys) beats WebCrypto's thread-pool round trip; with many,
+ * the pool's parallel ECDSA keeps the main thread free for the rest of the work.
+ */
+let attemptsInFlight = 0
+/** Sign inline while at most this many attempts (this one included) are in flight. */
+const INLINE_SIGNING_LIMIT = 2
+
 /** Sends ECIS requests: sign, POST, read, retry; refresh once on `invalid_token`; DPoP nonces. */
 class DataPlane {
   readonly #o: ResolvedClientOptions
-  /** One ky instance. ky does not retry: every attempt needs a new JWT (a spent `jti` is
-   * refused), and ky's retry would clone each request body for nothing. */
+  /**
+   * One ky instance, given little to do: no retry (every attempt needs a new JWT, and ky's
+   * retry would clone each request body for nothing), no timer of its own (the attempt's
+   * {@link Deadline} is the one), and a per-call `fetch` that sends our own plain init, so the
+   * runtime gets no `Request` to clone.
+   */
   readonly #http: KyInstance
-  /** The last token's `ath`, so a burst of calls with one token hashes it once. */
-  #ath: { token: string; ath: Promise<string> } | undefined
+  /** The last token's `ath` (a promise until hashed), so a burst of calls with one token hashes it once. */
+  #ath: { token: string; ath: string | Promise<string> } | undefined
+  /** The last token that passed the syntax check, and its Bearer headers. */
+  #bearer: { token: string; headers: RequestHeaders } | undefined
+  #key: ResolvedSigningKey | undefined
 
   constructor(o: ResolvedClientOptions) {
     this.#o = o
-    // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
-    this.#http = ky.create({ fetch: o.fetch, timeout: o.timeout, throwHttpErrors: true, retry: 0, redirect: 'manual' })
+    this.#http = ky.create({ timeout: false, throwHttpErrors: true, retry: 0 })
   }
 
-  #athOf(token: string): Promise<string> {
-    if (this.#ath?.token !== token) this.#ath = { token, ath: accessTokenHash(token) }
+  #athOf(token: string): string | Promise<string> {
+    if (this.#ath?.token !== token) {
+      const entry: { token: string; ath: string | Promise<string> } = { token, ath: '' }
+      entry.ath = accessTokenHash(token).then((ath) => {
+        entry.ath = ath
+        return ath
+      })
+      this.#ath = entry
+    }
     return this.#ath.ath
   }
 
-  async #authHeaders(accessToken: string): Promise<Record<string, string>> {
-    const { dpop, resource, clock } = this.#o
-    if (!dpop) return { authorization: `Bearer ${accessToken}` }
-    const proof = await dpop.proof({ htm: 'POST', htu: resource, accessToken, now: clock() })
-    return { authorization: `DPoP ${accessToken}`, dpop: proof }
+  /** The request headers: for Bearer tokens the same frozen object for every call with one token. */
+  #headers(accessToken: string): RequestHeaders | Promise<RequestHeaders> {
+    const { dpop, resource, clock, verifier } = this.#o
+    const { userAgent } = this.#o.telemetry
+    // Ask for signed responses only when they can be verified.
+    const accept = verifier ? 'application/json, application/jwt' : 'application/json'
+    if (dpop) {
+      return dpop.proof({ htm: 'POST', htu: resource, accessToken, now: clock() }).then((proof) => ({
+        authorization: `DPoP ${accessToken}`,
+        dpop: proof,
+        'content-type': 'application/jwt',
+        accept,
+        'user-agent': userAgent,
+      }))
+    }
+    if (this.#bearer?.token !== accessToken) {
+      const headers = {
+        authorization: `Bearer ${accessToken}`,
+        'content-type': 'application/jwt',
+        accept,
+        'user-agent': userAgent,
+      }
+      this.#bearer = { token: accessToken, headers: Object.freeze(headers) }
+    }
+    return this.#bearer.headers
   }
 
-  async #send(what: string, accessToken: string, body: string, call: Call, state: RequestState): Promise<Response> {
-    const headers = await this.#authHeaders(accessToken)
-    headers['content-type'] = 'application/jwt'
-    headers['user-agent'] = this.#o.telemetry.userAgent
+  /**
+   * POSTs the request JWT through ky. ky gets a per-call `fetch` that sends our own plain init
+   * (no `Request` for the runtime to clone); when the JWT or the DPoP proof is still being
+   * signed, that `fetch` waits for it, so ky's own per-call work runs meanwhile.
+   */
+  async #send(
+    what: string,
+    accessToken: string,
+    jwt: string | Promise<string>,
+    call: Call,
+    deadline: Deadline,
+    state: RequestState,
+  ): Promise<Response> {
+    const { resource, fetch } = this.#o
     const { onRequest, onResponse } = this.#o.telemetry
     callHook(onRequest, state)
     const sentAt = performance.now()
@@ -154,15 +213,21 @@ class DataPlane {
         requestId: requestIdOf(response.headers, [accessToken]),
         durationMs: performance.now() - sentAt,
       })
-    // Ask for signed responses only when they can be verified.
-    headers.accept = this.#o.verifier ? 'application/json, application/jwt' : 'application/json'
+    const headers = this.#headers(accessToken)
+    // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
+    const init = (h: RequestHeaders, body: string): RequestInit => ({
+      method: 'POST',
+      headers: h,
+      body,
+      redirect: 'manual',
+      signal: deadline.signal,
+    })
+    const send =
+      typeof jwt === 'string' && !(headers instanceof Promise)
+        ? () => deadline.race(fetch(resource, init(headers, jwt)))
+        : async () => deadline.race(fetch(resource, init(await headers, await jwt)))
     try {
-      const response = await this.#http.post(this.#o.resource, {
-        body,
-        headers,
-        signal: call.signal,
-        timeout: call.timeout,
-      })
+      const response = await this.#http.post(resource, { fetch: send })
       answered(response)
       return response
     } catch (error) {
@@ -176,41 +241,88 @@ class DataPlane {
       if (call.signal?.aborted) {
         throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
       }
-      throw toEciError(error, what, { host: new URL(this.#o.resource).host })
+      throw toEciError(error, what, { host: new URL(resource).host })
+    }
+  }
+
+  /** One attempt: a new JWT, the POST and the body read, under one deadline. */
+  async #attempt(
+    claims: EciRequestClaims,
+    accessToken: string,
+    ath: string,
+    key: ResolvedSigningKey,
+    call: Call,
+    state: RequestState,
+    record: Record_,
+  ) {
+    const { clientId, resource, clock, requestJwtExpiresIn: expiresIn } = this.#o
+    const what = WHAT[claims.eci_request_type]
+    attemptsInFlight++
+    const deadline = new Deadline(call.timeout, call.signal)
+    try {
+      const input = { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) }
+      // Few in flight: sign on this thread; many: let WebCrypto sign on the pool meanwhile.
+      const inline = attemptsInFlight <= INLINE_SIGNING_LIMIT ? signInline(key, input) : undefined
+      const jwt = inline ?? signWithResolvedKey(key, input)
+      if (typeof jwt !== 'string') jwt.catch(() => {}) // #send observes it; never unhandled
+      record('http.request.resend_count', state.attempt - 1)
+      const response = await this.#send(what, accessToken, jwt, call, deadline, state)
+      record('http.response.status_code', response.status)
+      // Inside the attempt: a body that times out mid-read is retried like a timed-out attempt.
+      const body = await this.#read(response, what, accessToken, call, deadline)
+      return { response, body }
+    } finally {
+      attemptsInFlight--
+      deadline.done()
+    }
+  }
+
+  /**
+   * Reads the body within the attempt's deadline. The deadline's abort also ends the transfer
+   * (the runtime errors the body stream), so the read needs no timer or listener of its own.
+   */
+  async #read(response: Response, what: string, accessToken: string, call: Call, deadline: Deadline) {
+    const { verifier } = this.#o
+    try {
+      const reading = readEciBody(response, {
+        verifier,
+        timeoutMs: Number.POSITIVE_INFINITY,
+        what,
+        secrets: [accessToken],
+      })
+      return await deadline.race(reading)
+    } catch (error) {
+      if (error instanceof EciError) throw error
+      if (call.signal?.aborted) {
+        throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
+      }
+      throw new EciNetworkError(ErrorCode.TIMEOUT, `${what} timed out reading the response body`, { cause: error })
     }
   }
 
   /** Sends and reads the body, with retries; each attempt is signed anew. */
   async #attempts(claims: EciRequestClaims, accessToken: string, call: Call, record: Record_) {
-    const { clientId, resource, clock, verifier, requestJwtExpiresIn: expiresIn, telemetry } = this.#o
-    const what = WHAT[claims.eci_request_type]
-    const [key, ath] = await Promise.all([this.#o.signingKey(), this.#athOf(accessToken)])
-    const secrets = [accessToken]
+    this.#key ??= await this.#o.signingKey()
+    const key = this.#key
+    const hashed = this.#athOf(accessToken)
+    const ath = typeof hashed === 'string' ? hashed : await hashed
+    const { telemetry, resource } = this.#o
     const state = (attempt: number): RequestState => ({
       requestType: claims.eci_request_type,
       url: resource,
       attempt,
       ...(telemetry.accountIds ? { systemAccountId: claims.system_account_id } : {}),
     })
-    const onRetry = (error: unknown, delayMs: number, attempt: number) =>
-      callHook(telemetry.onRetry, { ...state(attempt), error: toEciError(error, what), delayMs })
+    const onRetry = telemetry.onRetry
+      ? (error: unknown, delayMs: number, attempt: number) =>
+          callHook(telemetry.onRetry, {
+            ...state(attempt),
+            error: toEciError(error, WHAT[claims.eci_request_type]),
+            delayMs,
+          })
+      : undefined
     return withRetries(
-      async (attempt) => {
-        record('http.request.resend_count', attempt - 1)
-        const now = Math.floor(clock())
-        const jwt = await signWithResolvedKey(key, { clientId, audience: resource, ath, claims, expiresIn, now })
-        const response = await this.#send(what, accessToken, jwt, call, state(attempt))
-        record('http.response.status_code', response.status)
-        // Inside the loop: a body that times out mid-read is retried like a timed-out attempt.
-        const body = await readEciBody(response, {
-          verifier,
-          timeoutMs: call.timeout,
-          signal: call.signal,
-          what,
-          secrets,
-        })
-        return { response, body }
-      },
+      (attempt) => this.#attempt(claims, accessToken, ath, key, call, state(attempt), record),
       this.#o.retry,
       call.signal,
       onRetry,
@@ -220,6 +332,7 @@ class DataPlane {
   async #currentToken(): Promise<string> {
     const source = this.#o.accessToken
     const token = typeof source === 'function' ? await source() : source
+    if (token === this.#bearer?.token) return token
     if (typeof token !== 'string' || token.length === 0) throw badOption('`accessToken` returned no token')
     // Never let a malformed token reach a header: the runtime's TypeError would quote it.
     if (!isTokenSyntax(token)) throw badOption('`accessToken` is not an RFC 6750 token (b64token characters only)')
@@ -234,15 +347,9 @@ class DataPlane {
       signal: resolveSignal(given.signal),
     }
     const { telemetry, resource } = this.#o
-    const url = new URL(resource)
-    const attributes = {
-      'ecis.request_type': claims.eci_request_type,
-      'http.request.method': 'POST',
-      'server.address': url.hostname,
-      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      'url.full': `${url.origin}${url.pathname}`,
-      'ecis.account_id': telemetry.accountIds ? claims.system_account_id : undefined,
-    }
+    // Without a tracer, no span bookkeeping on the hot path.
+    if (!telemetry.tracer) return this.#request(claims, call, () => {})
+    const attributes = requestAttributes(resource, claims, telemetry.accountIds)
     return traced(telemetry, 'ecis.request', attributes, async (record) => {
       const raw = await this.#request(claims, call, record)
       record('ecis.request_id', raw.requestId)
@@ -284,64 +391,6 @@ class DataPlane {
         throw toEciError(error, WHAT[claims.eci_request_type])
       }
     }
-  }
-}
-
-/** Seconds between a response's `Date` and our signing time beyond which the clocks disagree. */
-const CLOCK_TOLERANCE = 5
-
-/** A refused request JWT whose response `Date` is far from the time it was signed at. */
-function clockDisagrees(error: unknown, signedAt: number): boolean {
-  if (!(error instanceof EciHttpError) || error.status !== 400 || error.error !== 'invalid_request_jwt') return false
-  const date = Date.parse(error.response?.headers.get('date') ?? '')
-  return Number.isFinite(date) && Math.abs(date / 1000 - signedAt) >= CLOCK_TOLERANCE
-}
-
-function isRedirect(response: Response): boolean {
-  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
-}
-
-/** A redirect of the ECI POST: refused, naming where it pointed (origin only, never the query). */
-function redirectRefused(what: string, response: Response, secrets: string[]): EciHttpError {
-  let origin: string | undefined
-  try {
-    origin = new URL(response.headers.get('location') ?? '', response.url || undefined).origin
-  } catch {}
-  return new EciHttpError(
-    ErrorCode.UNEXPECTED_REDIRECT,
-    `${what}: the provider redirected the request (HTTP ${response.status}${origin && origin !== 'null' ? ` to ${origin}` : ''}); ` +
-      'ECI requests are never redirected, since the request JWT is addressed to one endpoint',
-    { status: response.status, requestId: requestIdOf(response.headers, secrets), response },
-  )
-}
-
-/** A schema break from an ECI call says which response broke it, so it can be reported to the provider. */
-function withResponseContext(error: EciError, claims: EciRequestClaims, raw: RawEciResponse): EciError {
-  if (!(error instanceof EciValidationError)) return error
-  return new EciValidationError(error.message, error.issues, {
-    issueCount: error.issueCount,
-    status: raw.status,
-    requestId: raw.requestId,
-    requestType: claims.eci_request_type,
-    systemAccountId: claims.system_account_id,
-    cause: error.cause,
-  })
-}
-
-/** A response for another account or invoice than requested is a protocol violation. */
-function checkMatch(
-  claims: EciRequestClaims,
-  value: { system_account_id: string; system_invoice_id?: string },
-  raw: RawEciResponse,
-): void {
-  const wrongAccount = value.system_account_id !== claims.system_account_id
-  const wrongInvoice = claims.system_invoice_id !== undefined && value.system_invoice_id !== claims.system_invoice_id
-  if (wrongAccount || wrongInvoice) {
-    throw new EciHttpError(
-      ErrorCode.RESPONSE_MISMATCH,
-      `${WHAT[claims.eci_request_type]}: the provider answered for another ${wrongAccount ? 'account' : 'invoice'} than requested`,
-      { status: raw.status, requestId: raw.requestId },
-    )
   }
 }
 

@@ -5,12 +5,12 @@
  */
 import type { JWK } from 'jose'
 import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
-import { SignJWT } from 'jose/jwt/sign'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { importJWK } from 'jose/key/import'
 import { EciConfigError, ErrorCode } from '../errors.js'
-import { accessTokenHash, newJti } from './sign.js'
+import type { SigningAlgorithm } from './keys.js'
+import { accessTokenHash, newJti, signCompactJws } from './sign.js'
 
 /** Signs DPoP proofs with one key pair. @internal */
 export interface DpopProver {
@@ -23,7 +23,7 @@ export interface DpopProver {
   observe(url: string, response: Response): void
 }
 
-const ALG_OF: Record<string, string> = { ECDSA: 'ES256', Ed25519: 'EdDSA' }
+const ALG_OF: Record<string, SigningAlgorithm> = { ECDSA: 'ES256', Ed25519: 'EdDSA' }
 
 async function toKeyPair(key: true | CryptoKeyPair | JsonWebKey): Promise<CryptoKeyPair> {
   if (key === true) return generateKeyPair('ES256') as Promise<CryptoKeyPair>
@@ -62,10 +62,8 @@ export async function createDpopProver(key: true | CryptoKeyPair | JsonWebKey): 
       if (accessToken) payload.ath = await accessTokenHash(accessToken)
       const nonce = nonces.get(target.origin)
       if (nonce) payload.nonce = nonce
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: publicJwk as JWK })
-        .setIssuedAt(Math.floor(now))
-        .sign(keyPair.privateKey)
+      const header = { alg, typ: 'dpop+jwt', jwk: publicJwk }
+      return signCompactJws(header, { ...payload, iat: Math.floor(now) }, keyPair.privateKey, alg)
     },
     observe(url, response) {
       const nonce = response.headers.get('dpop-nonce')

@@ -8,8 +8,9 @@
 import type { JWK } from 'jose'
 import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { exportJWK } from 'jose/key/export'
-import { importJWK, importPKCS8 } from 'jose/key/import'
+import { importJWK } from 'jose/key/import'
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { type InlineSign, inlineSigner } from './node-signer.js'
 
 /** A private signing key: JWK object, PKCS8 PEM string, or a private `CryptoKey`. */
 export type SigningKeyInput = JWK | string | CryptoKey
@@ -36,6 +37,8 @@ export interface ResolvedSigningKey {
   readonly key: CryptoKey
   readonly alg: SigningAlgorithm
   readonly kid: string
+  /** Signs on the calling thread (Node, EC and Ed25519 keys); absent elsewhere. @internal */
+  readonly inline?: InlineSign | undefined
 }
 
 const EC_ALG: Record<string, SigningAlgorithm> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }
@@ -102,6 +105,31 @@ async function thumbprintKid(key: CryptoKey): Promise<string> {
   return calculateJwkThumbprint(pub)
 }
 
+/** Shortest RSA modulus accepted, in bits (RFC 7518 §3.3, §3.5). */
+const MIN_RSA_BITS = 2048
+
+/** The resolved key, refused when it is an RSA key too short to sign with. */
+function settled(input: SigningKeyInput, key: CryptoKey, alg: SigningAlgorithm, kid: string): ResolvedSigningKey {
+  const bits = (key.algorithm as { modulusLength?: number }).modulusLength
+  if (bits !== undefined && bits < MIN_RSA_BITS) {
+    throw invalidKey(`An RSA signing key needs at least ${MIN_RSA_BITS} bits (this one has ${bits})`)
+  }
+  return { key, alg, kid, inline: inlineSigner(input, alg) }
+}
+
+/** WebCrypto's import parameters for a JWS algorithm. */
+function importParams(alg: SigningAlgorithm): AlgorithmIdentifier | EcKeyImportParams | RsaHashedImportParams {
+  if (alg.startsWith('ES')) return { name: 'ECDSA', namedCurve: `P-${alg === 'ES512' ? 521 : alg.slice(2)}` }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return { name: 'Ed25519' }
+  return { name: alg.startsWith('PS') ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` }
+}
+
+/** The DER bytes of a PKCS8 PEM. @throws when the base64 is malformed */
+function pemBytes(pem: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(pem.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, ''))
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+}
+
 async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Promise<ResolvedSigningKey> {
   const requested = checkAlg(alg)
   if (typeof input === 'string') {
@@ -112,8 +140,9 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
     let lastError: unknown
     for (const candidate of candidates) {
       try {
-        const key = await importPKCS8(input, candidate, { extractable: kid === undefined })
-        return { key, alg: candidate, kid: kid ?? (await thumbprintKid(key)) }
+        const der = pemBytes(input)
+        const key = await crypto.subtle.importKey('pkcs8', der, importParams(candidate), kid === undefined, ['sign'])
+        return settled(input, key, candidate, kid ?? (await thumbprintKid(key)))
       } catch (error) {
         lastError = error
       }
@@ -125,7 +154,7 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
       throw invalidKey('The CryptoKey must be a private key with the "sign" usage')
     }
     const chosen = algForCryptoKey(input, requested)
-    return { key: input, alg: chosen, kid: kid ?? (await thumbprintKid(input)) }
+    return settled(input, input, chosen, kid ?? (await thumbprintKid(input)))
   }
   if (input === null || typeof input !== 'object' || typeof (input as JWK).kty !== 'string') {
     throw invalidKey('The signing key must be a private JWK, a PKCS8 PEM string or a CryptoKey')
@@ -136,7 +165,7 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
   try {
     const key = (await importJWK({ ...jwk, alg: chosen }, chosen, { extractable: false })) as CryptoKey
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk
-    return { key, alg: chosen, kid: kid ?? jwk.kid ?? (await calculateJwkThumbprint(pub)) }
+    return settled(jwk, key, chosen, kid ?? jwk.kid ?? (await calculateJwkThumbprint(pub)))
   } catch (error) {
     if (error instanceof EciConfigError) throw error
     throw invalidKey(`The JWK cannot be imported for ${chosen}`, error)

@@ -1,12 +1,15 @@
 /**
- * Request JWTs exactly to the ECIS wire profile v1 (docs/protocol.md §Request).
+ * Request JWTs exactly to the ECIS wire profile v1 (docs/protocol.md §Request), signed with
+ * WebCrypto directly: the header segment is made once per key, the claims take one
+ * `JSON.stringify`, and `jti`s come from a pooled random buffer. On Node, a key the runtime can
+ * sign synchronously (EC, Ed25519) may skip the thread-pool round trip when the caller says few
+ * requests are in flight (`node-signer.ts`); everywhere else WebCrypto signs.
  * @module
  */
-import { encode as base64url } from 'jose/base64url'
-import { SignJWT } from 'jose/jwt/sign'
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { bytesToBase64url, textToBase64url } from './base64url.js'
 import { checkRequestClaims, type EciRequestClaims } from './claims.js'
-import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
+import { type ResolvedSigningKey, resolveSigningKey, type SigningAlgorithm, type SigningKeyInput } from './keys.js'
 
 /** The JWS `typ` of an ECIS request JWT. */
 export const REQUEST_JWT_TYPE = 'eci-request+jwt'
@@ -47,31 +50,126 @@ function bad(message: string): EciConfigError {
   return new EciConfigError(ErrorCode.INVALID_OPTION, message)
 }
 
+const encoder = new TextEncoder()
+
 /** `ath`: base64url of the SHA-256 of the access token (RFC 9449 §4.2 style binding). */
 export async function accessTokenHash(accessToken: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken))
-  return base64url(new Uint8Array(digest))
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(accessToken))
+  return bytesToBase64url(new Uint8Array(digest))
 }
+
+/** Random bytes drawn 4 KiB at a time; every byte is handed out once. */
+const pool = new Uint8Array(4096)
+let poolOffset = pool.length
 
 /** A fresh `jti`: 128 random bits, base64url. */
 export function newJti(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(16)))
+  if (poolOffset + 16 > pool.length) {
+    crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const bytes = pool.subarray(poolOffset, poolOffset + 16)
+  poolOffset += 16
+  return bytesToBase64url(bytes)
 }
 
-/** Signs with an already resolved key; the ECI client's hot path. @internal */
-export async function signWithResolvedKey(
-  key: ResolvedSigningKey,
-  input: { clientId: string; audience: string; ath: string; claims: EciRequestClaims; expiresIn: number; now: number },
-): Promise<string> {
+/** WebCrypto's parameters for each JWS algorithm. */
+type SignParams = AlgorithmIdentifier | RsaPssParams | EcdsaParams
+
+function webCryptoParams(alg: SigningAlgorithm): SignParams {
+  switch (alg) {
+    case 'ES256':
+    case 'ES384':
+    case 'ES512':
+      return { name: 'ECDSA', hash: `SHA-${alg.slice(2)}` }
+    case 'EdDSA':
+    case 'Ed25519':
+      return { name: 'Ed25519' }
+    case 'PS256':
+    case 'PS384':
+    case 'PS512':
+      return { name: 'RSA-PSS', saltLength: Number(alg.slice(2)) / 8 }
+    default:
+      return { name: 'RSASSA-PKCS1-v1_5' }
+  }
+}
+
+/** What a key signs with, settled once per key: its header segment and WebCrypto parameters. */
+interface KeyPlan {
+  readonly header: string
+  readonly params: SignParams
+}
+const plans = new WeakMap<ResolvedSigningKey, KeyPlan>()
+
+function planOf(key: ResolvedSigningKey): KeyPlan {
+  let plan = plans.get(key)
+  if (!plan) {
+    plan = {
+      header: textToBase64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ: REQUEST_JWT_TYPE })),
+      params: webCryptoParams(key.alg),
+    }
+    plans.set(key, plan)
+  }
+  return plan
+}
+
+/** What {@link signWithResolvedKey} signs. @internal */
+export interface SignInput {
+  clientId: string
+  audience: string
+  ath: string
+  claims: EciRequestClaims
+  expiresIn: number
+  now: number
+}
+
+/** The JWS signing input: header segment, `.`, claims segment. */
+function signingInput(key: ResolvedSigningKey, input: SignInput): string {
   const { clientId, audience, ath, claims, expiresIn, now } = input
-  return new SignJWT({ ...claims, ath })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: REQUEST_JWT_TYPE })
-    .setIssuer(clientId)
-    .setAudience(audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + expiresIn)
-    .setJti(newJti())
-    .sign(key.key)
+  const payload = JSON.stringify({
+    iss: clientId,
+    aud: audience,
+    iat: now,
+    exp: now + expiresIn,
+    jti: newJti(),
+    ath,
+    eci_request_type: claims.eci_request_type,
+    system_account_id: claims.system_account_id,
+    system_invoice_id: claims.system_invoice_id,
+  })
+  return `${planOf(key).header}.${textToBase64url(payload)}`
+}
+
+/**
+ * Signs on the calling thread when the key can (Node, EC and Ed25519 keys); `undefined`
+ * otherwise. For callers that know few requests are in flight. @internal
+ */
+export function signInline(key: ResolvedSigningKey, input: SignInput): string | undefined {
+  if (!key.inline) return undefined
+  const data = signingInput(key, input)
+  return `${data}.${key.inline(data)}`
+}
+
+/** `data` (a JWS signing input) with its WebCrypto signature appended. */
+async function withSignature(data: string, params: SignParams, key: CryptoKey): Promise<string> {
+  const signature = await crypto.subtle.sign(params, key, encoder.encode(data))
+  return `${data}.${bytesToBase64url(new Uint8Array(signature))}`
+}
+
+/** Signs with an already resolved key through WebCrypto; the ECI client's hot path. @internal */
+export function signWithResolvedKey(key: ResolvedSigningKey, input: SignInput): Promise<string> {
+  return withSignature(signingInput(key, input), planOf(key).params, key.key)
+}
+
+/** A compact JWS of `header` and `payload` (JSON objects), signed through WebCrypto (DPoP proofs). @internal */
+export function signCompactJws(
+  header: object,
+  payload: object,
+  key: CryptoKey,
+  alg: SigningAlgorithm,
+): Promise<string> {
+  const data = `${textToBase64url(JSON.stringify(header))}.${textToBase64url(JSON.stringify(payload))}`
+  return withSignature(data, webCryptoParams(alg), key)
 }
 
 /** Checks `expiresIn`; returns the lifetime to use. @internal */
