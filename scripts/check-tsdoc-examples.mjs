@@ -43,6 +43,14 @@ const FREE = {
   options: "Omit<import('ecis-consumer/consent').BeginConsentOptions, 'store'>",
   callbackUrl: 'string',
   save: "(grant: import('ecis-consumer').Grant) => Promise<void>",
+  grant: "import('ecis-consumer').Grant",
+  rotated: "import('ecis-consumer').Grant",
+  detail: "import('ecis-consumer').InvoiceDetail",
+  details: "import('ecis-consumer').InvoiceDetail[]",
+  account: 'string',
+  invoiceId: 'string',
+  connectionString: 'string',
+  log: '{ warn(message: string, error: unknown): void }',
 }
 /** Where a file's examples mean something else by a name. */
 const FREE_IN = {

@@ -10,6 +10,7 @@ import { checkConsentCallback } from './consent/callback.js'
 import {
   type AuthorizationServerMetadata,
   checkConsentMetadata,
+  checkIssuer,
   checkMetadataMembers,
   requireRedirectUri,
   resolveEciResource,
@@ -25,9 +26,9 @@ import { oauthFetch } from './grant/oauth-fetch.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
 import {
   checkSaveOptions,
-  refreshShared,
   type SaveGrantOptions,
   saveFirstGrant,
+  storeBackend,
   usable,
 } from './grant/shared-refresh.js'
 import type { GrantStore } from './grant/store.js'
@@ -39,6 +40,7 @@ import { createDpopProver, type DpopProver } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
 import { ResponseVerifier } from './request/response-jwt.js'
 import { resolveTimeout } from './resolve.js'
+import { traced } from './telemetry.js'
 
 /** Options of {@link EciConsumer.beginConsent}. */
 export interface BeginConsentOptions {
@@ -88,6 +90,8 @@ export type EciProviderMetadata = AuthorizationServerMetadata
 
 /** Checks the discovered metadata against the options and the key; returns the ECI resource. */
 function checkProvider(o: ResolvedConsumerOptions, metadata: AuthorizationServerMetadata, key: ResolvedSigningKey) {
+  // Exactly as configured, as the consent entry compares it (openid-client tolerates a trailing slash).
+  checkIssuer(metadata, o.issuerId, o.issuerId)
   checkMetadataMembers(metadata, o.allowInsecureRequests)
   checkConsentMetadata(metadata, 'backend')
   const resource = resolveEciResource(metadata, o.resource, true) as string
@@ -155,8 +159,10 @@ export class EciConsumer {
         ? key
         : await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
     const auth = clientAuthentication(o.clientAuth, authKey, clock.now)
-    const oauth = oauthFetch(fetch, { retry: o.retry, timeout: o.timeout })
-    const config = await discoverAuthorizationServer({ ...o, auth, fetch: oauth })
+    const oauth = oauthFetch(fetch, { retry: o.retry, timeout: o.timeout, userAgent: o.telemetry.userAgent })
+    const config = await traced(o.telemetry, 'ecis.oauth.discovery', { 'server.address': o.issuer.hostname }, () =>
+      discoverAuthorizationServer({ ...o, auth, fetch: oauth }),
+    )
     const metadata = serverMetadata(config)
     const resource = checkProvider(o, metadata, key)
     const dpop = o.dpop ? await createDpopProver(o.dpop === true ? true : o.dpop.key) : undefined
@@ -170,6 +176,7 @@ export class EciConsumer {
       validation: o.validation,
       onDeviation: o.onDeviation,
       requestJwtExpiresIn: o.requestJwtExpiresIn,
+      telemetry: o.telemetry,
       verifier: metadata.jwks_uri
         ? new ResponseVerifier(metadata.jwks_uri, {
             fetch,
@@ -187,6 +194,8 @@ export class EciConsumer {
       dpop: dpopHandle,
       dpopJkt: dpop?.jkt,
       refreshReuseWindow: o.refreshReuseWindow,
+      telemetry: o.telemetry,
+      clientSecret: o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
     })
     return new EciConsumer({ o, config, resource, clock, dpop, dpopHandle, tokens, client })
   }
@@ -238,7 +247,13 @@ export class EciConsumer {
       params.set(name, String(value))
     }
     if (this.#p.dpop) params.set('dpop_jkt', this.#p.dpop.jkt)
-    return { url: await authorizationUrl(this.#p.config, params, this.#p.dpopHandle), transaction }
+    const par = metadata.pushed_authorization_request_endpoint !== undefined
+    const url = await traced(o.telemetry, 'ecis.oauth.authorization_request', { 'ecis.par': par }, () =>
+      authorizationUrl(this.#p.config, params, this.#p.dpopHandle, [
+        o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
+      ]),
+    )
+    return { url, transaction }
   }
 
   /**
@@ -320,22 +335,10 @@ export class EciConsumer {
     const stored = usable(await store.get(key))
     const g = this.#checkGrant(stored.grant)
     const { tokens, o } = this.#p
-    const shared = {
-      store,
-      key,
-      refresh: (from: Grant) => tokens.refresh(from),
-      refreshReuseWindow: o.refreshReuseWindow,
-      lockTtlMs,
-      lockWaitMs,
-    }
+    const refresh = (from: Grant) => tokens.refresh(from)
+    const shared = { store, key, refresh, refreshReuseWindow: o.refreshReuseWindow, lockTtlMs, lockWaitMs }
     return new EciSession(g, {
-      now: () => Date.now() / 1000,
-      refresh: async (from) => (await refreshShared(shared, from)).grant,
-      persist: async (grant) => void (await store.put(key, grant)),
-      revoke: async (from) => {
-        await tokens.revoke(from)
-        await store.markNeedsConsent(key, ErrorCode.GRANT_REVOKED).catch(() => {})
-      },
+      ...storeBackend(shared, o.telemetry, (from) => tokens.revoke(from)),
       client: (accessToken, onInvalidToken) => this.#client(accessToken, onInvalidToken, g.tokenType === 'DPoP'),
     })
   }

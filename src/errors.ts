@@ -39,7 +39,7 @@ export const ErrorCode = {
   RESPONSE_MISMATCH: 'ERR_ECI_RESPONSE_MISMATCH',
   /** The response body is not what the content type promises (bad JSON, bad signed JWT), or too large. */
   INVALID_RESPONSE: 'ERR_ECI_INVALID_RESPONSE',
-  /** The provider redirected a request the SDK never follows (the ECI POST, token requests). */
+  /** The provider redirected a request the SDK never follows (the ECI POST, every OAuth request but discovery in the browser entry). */
   UNEXPECTED_REDIRECT: 'ERR_ECI_UNEXPECTED_REDIRECT',
 
   // EciValidationError
@@ -168,8 +168,9 @@ export class EciHttpError extends EciError {
   readonly requestId: string | undefined
   /** Seconds the provider asked to wait (`Retry-After`), when it said so. */
   readonly retryAfter: number | undefined
-  /** The raw response; non-enumerable so it never lands in logs. */
-  declare readonly response: Response | undefined
+  // A private field, not a non-enumerable property: `util.inspect(err, { showHidden: true })`
+  // would print the raw response's headers, which may echo a token (X-Request-Id, challenges).
+  readonly #response: Response | undefined
 
   constructor(code: ErrorCode, message: string, options: EciHttpErrorOptions) {
     super(code, message, options)
@@ -178,7 +179,12 @@ export class EciHttpError extends EciError {
     this.errorDescription = options.errorDescription
     this.requestId = options.requestId
     this.retryAfter = options.retryAfter
-    Object.defineProperty(this, 'response', { value: options.response, enumerable: false })
+    this.#response = options.response
+  }
+
+  /** The raw response, body possibly consumed; never serialised or inspected (it may echo secrets). */
+  get response(): Response | undefined {
+    return this.#response
   }
 }
 
@@ -266,11 +272,19 @@ export class EciNetworkError extends EciError {
 const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
 
 /**
+ * An echoed `Authorization` credential: `Bearer`, `DPoP` or `Basic` and a token68 of 16 or more
+ * characters (shorter words are prose: "Bearer token expired"). A `Basic` credential carries the
+ * client secret, which no other rule here knows.
+ */
+const CREDENTIAL = /\b(Bearer|DPoP|Basic)(\s+)[A-Za-z0-9\-._~+/]{16,}=*/gi
+
+/**
  * Replaces every occurrence of each secret in `text` with `[redacted]`, and any JWT-shaped
- * string too (a provider may echo the request JWT or a token back in its error text).
+ * string or echoed `Authorization` credential too (a provider may echo the request JWT, a token
+ * or the request's headers back in its error text).
  */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text.replace(JWT_SHAPED, '[redacted]')
+  let out = text.replace(JWT_SHAPED, '[redacted]').replace(CREDENTIAL, '$1$2[redacted]')
   for (const secret of secrets) {
     if (secret && secret.length >= 8) out = out.split(secret).join('[redacted]')
   }

@@ -1,3 +1,4 @@
+export type { AuthorizationServerMetadata } from './consent/metadata.js'
 export type { ConsentScope } from './consent/scopes.js'
 export type { ConsentTransaction } from './consent/transaction.js'
 export {
@@ -18,8 +19,11 @@ export {
   EciHttpError,
   type EciHttpErrorOptions,
   EciNetworkError,
+  type EciNetworkErrorOptions,
   EciValidationError,
+  type EciValidationErrorOptions,
   ErrorCode,
+  MAX_VALIDATION_ISSUES,
   type ValidationIssue,
 } from './errors.js'
 export type { Grant } from './grant/grant.js'
@@ -73,6 +77,7 @@ export {
   createEciClient,
   type EciClient,
   type EciClientOptions,
+  type InvalidTokenHandler,
   type InvalidTokenState,
   type RawEciResponse,
 } from './request/client.js'
@@ -101,3 +106,13 @@ export {
   parseInvoiceDetail,
   type ValidationMode,
 } from './schemas/index.js'
+export type {
+  AppInfo,
+  RequestState,
+  ResponseState,
+  RetryState,
+  SpanAttributeValue,
+  SpanLike,
+  TelemetryOptions,
+  TracerLike,
+} from './telemetry.js'

@@ -21,7 +21,8 @@ import {
   redact,
   toEciError,
 } from './errors.js'
-import { requestIdOf } from './request/http-error.js'
+import { oauthErrorBody } from './grant/oauth-fetch.js'
+import { requestIdOf, retryAfterSeconds } from './request/http-error.js'
 
 /** An OAuth step, as it appears in messages ("The token refresh failed: …"). */
 export type OAuthOperation =
@@ -68,12 +69,47 @@ function fromResponseBody(e: ResponseBodyError, operation: OAuthOperation, ctx: 
       { error, errorDescription, cause: safe },
     )
   }
-  const requestId = requestIdOf(e.response.headers, secrets)
+  return refusal(operation, e.response, { error, errorDescription }, ctx, safe)
+}
+
+/**
+ * The {@link EciHttpError} for an OAuth error response: the provider's `error` and
+ * `error_description` (scrubbed), its request id and `Retry-After`.
+ */
+function refusal(
+  operation: OAuthOperation,
+  response: Response,
+  said: { error: string | undefined; errorDescription: string | undefined },
+  ctx: OAuthErrorContext,
+  safe: Error,
+): EciHttpError {
+  const { error, errorDescription } = said
+  const requestId = requestIdOf(response.headers, ctx.secrets ?? [])
+  const retryAfter = retryAfterSeconds(response.headers)
   return new EciHttpError(
     ErrorCode.HTTP_ERROR,
-    `The ${operation} failed: HTTP ${e.status} ${error ?? ''}${errorDescription ? ` (${errorDescription})` : ''}` +
+    `The ${operation} failed: HTTP ${response.status}${error ? ` ${error}` : ''}${errorDescription ? ` (${errorDescription})` : ''}` +
+      (retryAfter !== undefined ? `; retry after ${retryAfter} s` : '') +
       (requestId ? ` [request id ${requestId}]` : ''),
-    { status: e.status, error, errorDescription, requestId, cause: safe },
+    { status: response.status, error, errorDescription, requestId, retryAfter, cause: safe },
+  )
+}
+
+/**
+ * A redirect of an OAuth request (openid-client never follows one): the token and PAR requests
+ * carry the client assertion and the code or refresh token, which must reach only the endpoint
+ * the metadata names. Names where it pointed (origin only, never the query).
+ */
+function redirected(operation: OAuthOperation, response: Response, ctx: OAuthErrorContext, safe: Error) {
+  let origin: string | undefined
+  try {
+    origin = new URL(response.headers.get('location') ?? '').origin
+  } catch {}
+  const to = origin && origin !== 'null' ? ` to ${origin}` : ''
+  return new EciHttpError(
+    ErrorCode.UNEXPECTED_REDIRECT,
+    `The ${operation} was redirected (HTTP ${response.status}${to}); the SDK never follows redirects of OAuth requests`,
+    { status: response.status, requestId: requestIdOf(response.headers, ctx.secrets ?? []), cause: safe },
   )
 }
 
@@ -100,13 +136,16 @@ function fromClientError(e: ClientError, operation: OAuthOperation, ctx: OAuthEr
       }
   }
   const response = e.cause instanceof Response ? e.cause : undefined
+  if (response && response.status >= 300 && response.status < 400) return redirected(operation, response, ctx, safe)
   if (response && response.status >= 400) {
-    const requestId = requestIdOf(response.headers, ctx.secrets ?? [])
-    return new EciHttpError(ErrorCode.HTTP_ERROR, `The ${operation} failed: HTTP ${response.status}`, {
-      status: response.status,
-      requestId,
-      cause: safe,
-    })
+    // A status openid-client does not expect (5xx, 429 without a JSON error): what the body said.
+    const body = oauthErrorBody(response)
+    const secrets = ctx.secrets ?? []
+    const said = {
+      error: clean(body?.error, secrets, 64),
+      errorDescription: clean(body?.error_description, secrets, TEXT_LIMIT),
+    }
+    return refusal(operation, response, said, ctx, safe)
   }
   if (e.code === undefined) return toEciError(e.cause, `The ${operation}`, { network: true, host: ctx.host })
   return new EciHttpError(

@@ -10,6 +10,7 @@ import type { SigningKeyInput } from './request/keys.js'
 import type { ResolvedRetry, RetryOptions } from './request/retry.js'
 import { badOption, resolveNonEmptyString, resolveSeconds } from './resolve.js'
 import type { Deviation, ValidationMode } from './schemas/parse.js'
+import type { ResolvedTelemetry, TelemetryOptions } from './telemetry.js'
 
 /**
  * How the consumer authenticates at the token endpoint.
@@ -27,7 +28,7 @@ export type ClientAuthOption =
 export type DpopOption = boolean | { key: CryptoKeyPair | JsonWebKey }
 
 /** Options of {@link EciConsumer.discover}. */
-export interface EciConsumerOptions {
+export interface EciConsumerOptions extends TelemetryOptions {
   /** The provider's authorization server issuer identifier (RFC 8414 / OIDC discovery). */
   issuer: string | URL
   /** The ECI Consumer's `client_id` at the provider. */
@@ -80,6 +81,8 @@ export interface EciConsumerOptions {
 /** {@link EciConsumerOptions} checked, with every default applied. The raw object is not kept. @internal */
 export interface ResolvedConsumerOptions {
   readonly issuer: URL
+  /** The issuer as configured: the metadata's `issuer` must equal it exactly (RFC 8414 §3.3). */
+  readonly issuerId: string
   readonly clientId: string
   readonly clientAuth: ClientAuthOption
   readonly signingKey: SigningKeyInput
@@ -98,6 +101,7 @@ export interface ResolvedConsumerOptions {
   readonly requestJwtExpiresIn: number
   readonly consentTtl: number
   readonly refreshReuseWindow: number
+  readonly telemetry: ResolvedTelemetry
 }
 
 function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
@@ -160,6 +164,7 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
   return Object.freeze({
     ...resolveRequestOptions(options),
     issuer: requireIssuer(options.issuer, insecure),
+    issuerId: String(options.issuer),
     clientId: resolveNonEmptyString(options.clientId, 'clientId'),
     clientAuth,
     signingKey,

@@ -81,3 +81,10 @@ export function hostOf(url: string | URL | undefined): string | undefined {
     return undefined
   }
 }
+
+/** Whether `value` is an object with a function under each of `methods` (a store, a client …). */
+export function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  if (value === null || typeof value !== 'object') return false
+  const record = value as Record<string, unknown>
+  return methods.every((name) => typeof record[name] === 'function')
+}

@@ -86,17 +86,22 @@ async function makeKey(kid: string): Promise<{ privateJwk: JsonWebKey; publicJwk
   return { privateJwk, publicJwk }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers })
   res.end(JSON.stringify(body))
 }
 
-function redirect(res: ServerResponse, status: 302 | 303, location: string): void {
+export function redirect(res: ServerResponse, status: 302 | 303, location: string): void {
   res.writeHead(status, { location, 'cache-control': 'no-store' })
   res.end()
 }
 
-function readCookie(req: IncomingMessage, name: string): string | undefined {
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=')
     if (key === name) return value.join('=')
@@ -114,7 +119,7 @@ async function readJson(req: IncomingMessage, limit = 16 * 1024): Promise<unknow
 }
 
 /** Maps an SDK error to an HTTP answer of this backend; never echoes secrets (the SDK's messages hold none). */
-function sendError(res: ServerResponse, error: unknown): void {
+export function sendError(res: ServerResponse, error: unknown): void {
   if (error instanceof EciConsentError) {
     // The customer must (re)consent: declined, stale or replayed callback, refused code or refresh token.
     sendJson(res, error.code === ErrorCode.ACCESS_DENIED ? 403 : 401, {

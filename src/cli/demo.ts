@@ -28,7 +28,8 @@ async function printHistories(
   out: (line: string) => void,
 ): Promise<Map<string, InvoiceDetail[]>> {
   const histories = new Map<string, InvoiceDetail[]>()
-  for (const basic of basics) {
+  out('\n5. Invoice histories (ECI Invoice Detail)')
+  for (const [index, basic] of basics.entries()) {
     const rows: (string | number)[][] = []
     const details: InvoiceDetail[] = []
     histories.set(basic.system_account_id, details)
@@ -45,7 +46,7 @@ async function printHistories(
     }
     const shown = rows.slice(-last)
     out(
-      `\n5. Invoice history of ${basic.system_account_id} (ECI Invoice Detail; last ${shown.length} of ${rows.length})`,
+      `\n5.${index + 1} ${basic.system_account_id} (${basic.account_type}): last ${shown.length} of ${rows.length} invoices`,
     )
     out(table(['invoice', 'date', 'service period', 'usage', 'charges', 'credit used', 'total', 'status'], shown))
   }

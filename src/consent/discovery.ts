@@ -5,6 +5,7 @@
  * @module
  */
 
+import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../bounded-body.js'
 import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode, toEciError } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveFunction, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type AuthorizationServerMetadata, checkIssuer, checkMetadataMembers, requireIssuer } from './metadata.js'
@@ -129,12 +130,22 @@ export async function fetchAuthorizationServerMetadata(
     )
   }
 
+  // Bounded like every body the SDK reads: 256 KiB of decompressed bytes, within the time limit.
+  let text: string
+  try {
+    text = await readBodyText(response, {
+      timeoutMs: timeout,
+      maxBytes: MAX_OAUTH_RESPONSE_BYTES,
+      signal,
+      what: `the metadata at ${lastUrl}`,
+    })
+  } catch (cause) {
+    throw toEciError(cause, `the metadata request to ${lastUrl}`, { network: true })
+  }
   let body: unknown
   try {
-    body = await untilAborted(response.json(), signal)
+    body = JSON.parse(text)
   } catch (cause) {
-    const name = (cause as { name?: unknown } | null)?.name
-    if (name === 'AbortError' || name === 'TimeoutError') throw toEciError(cause, `the metadata request to ${lastUrl}`)
     throw new EciHttpError(ErrorCode.INVALID_RESPONSE, `the metadata at ${lastUrl} is not JSON`, {
       status: response.status,
       cause,

@@ -6,6 +6,7 @@
  */
 
 import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
+import { hasMethods } from '../resolve.js'
 import { authorizationParams, buildAuthorizationUrl } from './authorization-url.js'
 import { checkConsentCallback, parseCallbackUrl } from './callback.js'
 import { type FetchLike, fetchAuthorizationServerMetadata } from './discovery.js'
@@ -91,20 +92,13 @@ interface PendingEntry {
 }
 
 function requireStore(store: unknown): ConsentStore {
-  const s = store as ConsentStore | null | undefined
-  if (
-    s === null ||
-    typeof s !== 'object' ||
-    typeof s.get !== 'function' ||
-    typeof s.set !== 'function' ||
-    typeof s.delete !== 'function'
-  ) {
+  if (!hasMethods(store, ['get', 'set', 'delete'])) {
     throw new EciConfigError(
       ErrorCode.INVALID_OPTION,
       'store must be a ConsentStore with get, set and delete (e.g. sessionStorageStore())',
     )
   }
-  return s
+  return store as ConsentStore
 }
 
 /** Runs a store operation; a failing store becomes an EciError (never a raw DOMException). */

@@ -5,6 +5,7 @@
  */
 
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { hasMethods } from '../resolve.js'
 
 /**
  * Key-value storage for pending consent transactions (JSON strings, keyed by `state`). Methods
@@ -76,19 +77,13 @@ export function sessionStorageStore(options: SessionStorageStoreOptions = {}): C
   } catch (cause) {
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'sessionStorage is blocked in this context', { cause })
   }
-  if (
-    storage === null ||
-    typeof storage !== 'object' ||
-    typeof storage.getItem !== 'function' ||
-    typeof storage.setItem !== 'function' ||
-    typeof storage.removeItem !== 'function'
-  ) {
+  if (!hasMethods(storage, ['getItem', 'setItem', 'removeItem'])) {
     throw new EciConfigError(
       ErrorCode.INVALID_OPTION,
       'sessionStorage is not available here; pass another store (memoryStore() or your own ConsentStore)',
     )
   }
-  const s = storage
+  const s = storage as StorageLike
   return {
     get: (key) => s.getItem(prefix + key),
     set: (key, value) => s.setItem(prefix + key, value),

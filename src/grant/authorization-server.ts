@@ -60,6 +60,7 @@ export async function authorizationUrl(
   config: oidc.Configuration,
   params: URLSearchParams,
   dpop: oidc.DPoPHandle | undefined,
+  secrets: readonly (string | undefined)[] = [],
 ): Promise<string> {
   const metadata = serverMetadata(config)
   try {
@@ -70,6 +71,7 @@ export async function authorizationUrl(
   } catch (error) {
     throw fromOAuthError(error, 'pushed authorization request', {
       consentOnInvalidGrant: false,
+      secrets,
       host: hostOf(metadata.pushed_authorization_request_endpoint),
     })
   }

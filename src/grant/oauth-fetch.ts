@@ -7,20 +7,50 @@
  * the refresh token.
  * @module
  */
+import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../bounded-body.js'
 import { EciHttpError, ErrorCode, rootCauseCode, toEciError } from '../errors.js'
 import { retryAfterSeconds } from '../request/http-error.js'
-import { readBodyText } from '../request/read-body.js'
 import { type ResolvedRetry, retryDelay, sleep } from '../request/retry.js'
 import { hostOf } from '../resolve.js'
 
-/** Largest OAuth response body read (metadata, JWKS, PAR, token, revocation): a few kB in practice. */
-export const MAX_OAUTH_RESPONSE_BYTES = 256 * 1024
+export { MAX_OAUTH_RESPONSE_BYTES } from '../bounded-body.js'
+
+/** The OAuth error members of an error response's body (RFC 6749 §5.2), as the provider sent them. */
+export interface OAuthErrorBody {
+  error?: unknown
+  error_description?: unknown
+}
+
+/**
+ * Error bodies of the responses this wrapper buffered, by response: openid-client reads the body
+ * of a 400/401 itself, but reports any other status (a 503 with `temporarily_unavailable`) as
+ * "unexpected status" and drops what the body said.
+ */
+const errorBodies = new WeakMap<Response, OAuthErrorBody>()
+
+/** The `error` / `error_description` an error response of {@link oauthFetch} carried, if any. */
+export function oauthErrorBody(response: Response): OAuthErrorBody | undefined {
+  return errorBodies.get(response)
+}
+
+function rememberErrorBody(response: Response, text: string): void {
+  if (response.status < 400) return
+  try {
+    const body: unknown = JSON.parse(text)
+    if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      const { error, error_description } = body as OAuthErrorBody
+      errorBodies.set(response, { error, error_description })
+    }
+  } catch {}
+}
 
 /** Options of {@link oauthFetch}. */
 export interface OAuthFetchOptions {
   retry: ResolvedRetry
   /** Deadline of each body read, ms. */
   timeout: number
+  /** `User-Agent` of every OAuth request (instead of openid-client's own). */
+  userAgent?: string | undefined
   maxBytes?: number
 }
 
@@ -52,16 +82,24 @@ async function buffered(response: Response, url: string, o: OAuthFetchOptions, s
   // The body is decoded now; its old length and encoding no longer describe it.
   headers.delete('content-encoding')
   headers.delete('content-length')
-  return new Response(response.status === 204 || response.status === 304 ? null : text, {
+  const copy = new Response(response.status === 204 || response.status === 304 ? null : text, {
     status: response.status,
     statusText: response.statusText,
     headers,
   })
+  rememberErrorBody(copy, text)
+  return copy
 }
 
 /** Wraps `fetch` for openid-client as the module describes. */
 export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions): typeof globalThis.fetch {
-  return async (input, init) => {
+  return async (input, given) => {
+    let init = given
+    if (o.userAgent) {
+      const headers = new Headers(given?.headers)
+      headers.set('user-agent', o.userAgent)
+      init = { ...given, headers }
+    }
     const url = String(input instanceof Request ? input.url : input)
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
     const signal = init?.signal ?? undefined

@@ -8,8 +8,10 @@
  * @module
  */
 import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
-import { resolveNonEmptyString } from '../resolve.js'
+import { hasMethods, resolveNonEmptyString } from '../resolve.js'
+import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import type { Grant } from './grant.js'
+import type { SessionBackend } from './session.js'
 import type { GrantStore, StoredGrant } from './store.js'
 import { outcomeUnknown } from './token-endpoint.js'
 
@@ -25,6 +27,8 @@ export interface SharedRefreshOptions {
   lockTtlMs: number
   /** How long to wait for another instance's refresh, ms. */
   lockWaitMs: number
+  /** Told how long the lock took (telemetry). */
+  onLockWait?: ((ms: number) => void) | undefined
 }
 
 /** A grant as the store holds it, with the version to compare-and-set against. */
@@ -130,7 +134,9 @@ async function redeem(o: SharedRefreshOptions, current: VersionedGrant, marked: 
  *   `ERR_ECI_GRANT_LOCK_TIMEOUT` / `ERR_ECI_STORE_UNAVAILABLE`; the refresh's own errors.
  */
 export async function refreshShared(o: SharedRefreshOptions, from: Grant): Promise<VersionedGrant> {
+  const asked = performance.now()
   const lock = await o.store.lock(o.key, { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs })
+  o.onLockWait?.(performance.now() - asked)
   if (!lock) {
     // Someone is refreshing, or died doing it: what they saved is as good as our own refresh.
     const stored = usable(await o.store.get(o.key))
@@ -177,18 +183,13 @@ export interface SaveGrantOptions {
 /** Checks `{ store, key }`. @throws {EciConfigError} */
 export function checkSaveOptions(save: Partial<SaveGrantOptions>): SaveGrantOptions {
   const store = save?.store
-  if (
-    !store ||
-    typeof store.get !== 'function' ||
-    typeof store.put !== 'function' ||
-    typeof store.lock !== 'function'
-  ) {
+  if (!hasMethods(store, ['get', 'put', 'lock', 'markNeedsConsent'])) {
     throw new EciConfigError(
       ErrorCode.INVALID_OPTION,
       '`store` must be a GrantStore (memoryGrantStore(), postgresGrantStore(), redisGrantStore())',
     )
   }
-  return { store, key: resolveNonEmptyString(save.key, 'key') }
+  return { store: store as GrantStore, key: resolveNonEmptyString(save.key, 'key') }
 }
 
 /** Saves a first grant, retrying a failing store: the code is spent, so the grant must land. */
@@ -201,5 +202,30 @@ export async function saveFirstGrant({ store, key }: SaveGrantOptions, grant: Gr
       if (attempt >= 4) throw error
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
     }
+  }
+}
+
+/**
+ * The session backend of `openSession`: refresh through the store (one span with the lock wait),
+ * save a refused rotation later, and mark the grant revoked in the store after `revoke()`. @internal
+ */
+export function storeBackend(
+  shared: SharedRefreshOptions,
+  telemetry: ResolvedTelemetry,
+  revoke: (grant: Grant) => Promise<void>,
+): Pick<SessionBackend, 'now' | 'refresh' | 'persist' | 'revoke'> {
+  const { store, key } = shared
+  return {
+    now: () => Date.now() / 1000,
+    refresh: (from) =>
+      traced(telemetry, 'ecis.grant.refresh', { 'ecis.shared': true }, async (record) => {
+        const onLockWait = (ms: number) => record('ecis.lock_wait_ms', Math.round(ms))
+        return (await refreshShared({ ...shared, onLockWait }, from)).grant
+      }),
+    persist: async (grant) => void (await store.put(key, grant)),
+    revoke: async (from) => {
+      await revoke(from)
+      await store.markNeedsConsent(key, ErrorCode.GRANT_REVOKED).catch(() => {})
+    },
   }
 }

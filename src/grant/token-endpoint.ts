@@ -7,6 +7,7 @@ import * as oidc from 'openid-client'
 import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
 import { fromOAuthError, type OAuthOperation } from '../oauth-error.js'
 import { hostOf } from '../resolve.js'
+import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import { serverMetadata } from './authorization-server.js'
 import { type Grant, grantFromTokenResponse, type TokenResponseLike } from './grant.js'
 
@@ -20,6 +21,10 @@ export interface TokenEndpointOptions {
   dpopJkt: string | undefined
   /** Seconds the provider accepts the previous refresh token after rotation (0: never resend). */
   refreshReuseWindow: number
+  /** Spans of each token-endpoint step. */
+  telemetry: ResolvedTelemetry
+  /** The client secret (`client_secret_basic`), scrubbed from whatever the provider echoes. */
+  clientSecret?: string | undefined
 }
 
 /** Whether a failed request may have reached the provider and been processed. */
@@ -49,9 +54,16 @@ export class TokenEndpoint {
     this.#o = options
   }
 
+  /** A span per token-endpoint step (no token, code or key in it). */
+  #traced<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const endpoint = serverMetadata(this.#config).token_endpoint
+    return traced(this.#o.telemetry, name, { 'server.address': hostOf(endpoint), 'http.request.method': 'POST' }, work)
+  }
+
   #fail(error: unknown, operation: OAuthOperation, secrets: (string | undefined)[], consent: boolean) {
     const host = hostOf(serverMetadata(this.#config).token_endpoint)
-    return fromOAuthError(error, operation, { consentOnInvalidGrant: consent, secrets, host })
+    const all = [...secrets, this.#o.clientSecret]
+    return fromOAuthError(error, operation, { consentOnInvalidGrant: consent, secrets: all, host })
   }
 
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
@@ -74,7 +86,11 @@ export class TokenEndpoint {
    * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the code is refused; {@link EciHttpError},
    *   {@link EciNetworkError} otherwise.
    */
-  async exchangeCode(input: CodeExchange): Promise<Grant> {
+  exchangeCode(input: CodeExchange): Promise<Grant> {
+    return this.#traced('ecis.oauth.code_exchange', () => this.#exchangeCode(input))
+  }
+
+  async #exchangeCode(input: CodeExchange): Promise<Grant> {
     // openid-client re-validates the response it is given; it gets the checked parameters only.
     const current = new URL(input.redirectUri)
     current.searchParams.set('code', input.code)
@@ -103,7 +119,11 @@ export class TokenEndpoint {
    * Redeems the grant's refresh token; the result keeps what the response omits.
    * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the refresh token is refused.
    */
-  async refresh(from: Grant): Promise<Grant> {
+  refresh(from: Grant): Promise<Grant> {
+    return this.#traced('ecis.oauth.refresh', () => this.#refresh(from))
+  }
+
+  async #refresh(from: Grant): Promise<Grant> {
     try {
       return await this.#refreshOnce(from)
     } catch (error) {
@@ -131,7 +151,11 @@ export class TokenEndpoint {
    * Revokes the refresh token (which ends the grant) and the access token (RFC 7009).
    * @throws {EciConfigError} without a revocation endpoint; {@link EciHttpError} when refused.
    */
-  async revoke(grant: Grant): Promise<void> {
+  revoke(grant: Grant): Promise<void> {
+    return this.#traced('ecis.oauth.revocation', () => this.#revoke(grant))
+  }
+
+  async #revoke(grant: Grant): Promise<void> {
     if (!serverMetadata(this.#config).revocation_endpoint) {
       throw new EciConfigError(ErrorCode.INVALID_METADATA, 'The provider advertises no revocation endpoint')
     }

@@ -2,8 +2,10 @@
  * Public option and result types of the mock provider and its fixtures.
  * @module
  */
+
 import type { JWK } from 'jose'
 import type { HttpHandler } from 'msw'
+import type { AuditCheck } from '../money/findings.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { MockRateLimit } from './rate-limit.js'
 import type { MockDialect } from './wire.js'
@@ -73,17 +75,7 @@ export interface MockOwner {
  * - `duplicate-invoice`: the Basic lists the previous invoice's id a second time;
  * - `invoice-order`: `invoice_date` the day before the previous invoice's.
  */
-export type MockBillErrorKind =
-  | 'line-total'
-  | 'invoice-total'
-  | 'credit-remaining'
-  | 'service-period'
-  | 'due-date'
-  | 'credit-carryover'
-  | 'period-gap'
-  | 'period-overlap'
-  | 'duplicate-invoice'
-  | 'invoice-order'
+export type MockBillErrorKind = AuditCheck
 
 /** Where to inject a wrong bill. */
 export interface MockBillErrorSpec {

@@ -168,6 +168,8 @@ export function roundAmount(amount: ExactAmount, options: RoundingOptions = {}):
  * @throws {EciConfigError} for a scale outside 0–400 or an unknown rounding mode.
  * @example
  * ```ts
+ * import { exactAmounts, formatAmount, mulAmounts } from 'ecis-consumer'
+ *
  * const { energy_consumption_quantity: q, energy_consumption_rate: r } = exactAmounts(detail)
  * formatAmount(mulAmounts(q, r)) // '63.21' for 512 kWh × 0.12345
  * ```

@@ -52,6 +52,8 @@ function creditValueOf(exact: ExactInvoiceDetailAmounts, rounding: RoundingMode)
  * @throws {EciConfigError} when `detail` is not an InvoiceDetail, or for an unknown rounding mode.
  * @example
  * ```ts
+ * import { addAmounts, creditValue, formatAmount } from 'ecis-consumer'
+ *
  * const applied = addAmounts(...details.map((d) => creditValue(d)))
  * formatAmount(applied) // '1234.56': the credit value of the whole history, exact
  * ```

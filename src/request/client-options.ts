@@ -16,6 +16,7 @@ import {
   resolveValidation,
 } from '../resolve.js'
 import type { Deviation, ValidationMode } from '../schemas/parse.js'
+import { type ResolvedTelemetry, resolveTelemetry, type TelemetryOptions } from '../telemetry.js'
 import type { DpopProver } from './dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
 import { type ProviderJwks, ResponseVerifier } from './response-jwt.js'
@@ -34,7 +35,7 @@ export interface InvalidTokenState {
 export type InvalidTokenHandler = (state: InvalidTokenState) => Promise<string | undefined> | string | undefined
 
 /** Options of {@link createEciClient}. */
-export interface EciClientOptions {
+export interface EciClientOptions extends TelemetryOptions {
   /** The provider's `eci_resource` URL; requests are POSTed to it and it is the JWT `aud`. */
   resource: string
   /** The ECI Consumer's OAuth `client_id`; the request JWT's `iss`. */
@@ -97,22 +98,27 @@ export interface ResolvedClientOptions {
   readonly clock: () => number
   /** Sends DPoP-bound tokens with a fresh proof per attempt (the consumer's `dpop` option). */
   readonly dpop: DpopProver | undefined
+  /** Tracer, hooks and `User-Agent`. */
+  readonly telemetry: ResolvedTelemetry
 }
 
 /** The per-provider part of {@link ResolvedClientOptions}, shared by a consumer's sessions. @internal */
 export type SharedClientOptions = Omit<ResolvedClientOptions, 'accessToken' | 'onInvalidToken' | 'dpop'>
 
 /** The request options a consumer and `createEciClient` both take, settled by one set of rules. @internal */
-export function resolveRequestOptions(options: {
-  fetch?: typeof fetch | undefined
-  timeout?: number | undefined
-  retry?: number | RetryOptions | undefined
-  validation?: ValidationMode | undefined
-  onDeviation?: ((deviation: Deviation) => void) | undefined
-  requestJwtExpiresIn?: number | undefined
-}) {
+export function resolveRequestOptions(
+  options: TelemetryOptions & {
+    fetch?: typeof fetch | undefined
+    timeout?: number | undefined
+    retry?: number | RetryOptions | undefined
+    validation?: ValidationMode | undefined
+    onDeviation?: ((deviation: Deviation) => void) | undefined
+    requestJwtExpiresIn?: number | undefined
+  },
+) {
   return {
     fetch: resolveFunction(options.fetch, 'fetch') ?? defaultFetch,
+    telemetry: resolveTelemetry(options),
     timeout: resolveTimeout(options.timeout, 'timeout', DEFAULT_TIMEOUT_MS),
     retry: normalizeRetry(options.retry),
     validation: resolveValidation(options.validation),

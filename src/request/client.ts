@@ -9,6 +9,7 @@ import { type EciError, EciHttpError, EciNetworkError, EciValidationError, Error
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
+import { callHook, type RequestState, type SpanAttributeValue, traced } from '../telemetry.js'
 import { checkRequestClaims, type EciRequestClaims, type EciRequestType } from './claims.js'
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
 import { httpErrorFromResponse, requestIdOf } from './http-error.js'
@@ -52,6 +53,9 @@ const WHAT: Record<EciRequestType, string> = {
   invoice: 'ECI invoice request',
   invoice_detail: 'ECI invoice_detail request',
 }
+
+/** Records a span attribute (a no-op without a tracer). */
+type Record_ = (key: string, value: SpanAttributeValue | undefined) => void
 
 /** One call's options, checked. */
 interface Call {
@@ -135,17 +139,37 @@ class DataPlane {
     return { authorization: `DPoP ${accessToken}`, dpop: proof }
   }
 
-  async #send(what: string, accessToken: string, body: string, call: Call): Promise<Response> {
+  async #send(what: string, accessToken: string, body: string, call: Call, state: RequestState): Promise<Response> {
     const headers = await this.#authHeaders(accessToken)
     headers['content-type'] = 'application/jwt'
+    headers['user-agent'] = this.#o.telemetry.userAgent
+    const { onRequest, onResponse } = this.#o.telemetry
+    callHook(onRequest, state)
+    const sentAt = performance.now()
+    const answered = (response: Response) =>
+      onResponse &&
+      callHook(onResponse, {
+        ...state,
+        status: response.status,
+        requestId: requestIdOf(response.headers, [accessToken]),
+        durationMs: performance.now() - sentAt,
+      })
     // Ask for signed responses only when they can be verified.
     headers.accept = this.#o.verifier ? 'application/json, application/jwt' : 'application/json'
     try {
-      return await this.#http.post(this.#o.resource, { body, headers, signal: call.signal, timeout: call.timeout })
+      const response = await this.#http.post(this.#o.resource, {
+        body,
+        headers,
+        signal: call.signal,
+        timeout: call.timeout,
+      })
+      answered(response)
+      return response
     } catch (error) {
       const httpError = error as HTTPError
       if (httpError?.name === 'HTTPError' && httpError.response) {
         const { response } = httpError
+        answered(response)
         if (isRedirect(response)) throw redirectRefused(what, response, [accessToken])
         throw httpErrorFromResponse(response, httpError.data, { what, secrets: [accessToken] })
       }
@@ -157,16 +181,26 @@ class DataPlane {
   }
 
   /** Sends and reads the body, with retries; each attempt is signed anew. */
-  async #attempts(claims: EciRequestClaims, accessToken: string, call: Call) {
-    const { clientId, resource, clock, verifier, requestJwtExpiresIn: expiresIn } = this.#o
+  async #attempts(claims: EciRequestClaims, accessToken: string, call: Call, record: Record_) {
+    const { clientId, resource, clock, verifier, requestJwtExpiresIn: expiresIn, telemetry } = this.#o
     const what = WHAT[claims.eci_request_type]
     const [key, ath] = await Promise.all([this.#o.signingKey(), this.#athOf(accessToken)])
     const secrets = [accessToken]
+    const state = (attempt: number): RequestState => ({
+      requestType: claims.eci_request_type,
+      url: resource,
+      attempt,
+      ...(telemetry.accountIds ? { systemAccountId: claims.system_account_id } : {}),
+    })
+    const onRetry = (error: unknown, delayMs: number, attempt: number) =>
+      callHook(telemetry.onRetry, { ...state(attempt), error: toEciError(error, what), delayMs })
     return withRetries(
-      async () => {
+      async (attempt) => {
+        record('http.request.resend_count', attempt - 1)
         const now = Math.floor(clock())
         const jwt = await signWithResolvedKey(key, { clientId, audience: resource, ath, claims, expiresIn, now })
-        const response = await this.#send(what, accessToken, jwt, call)
+        const response = await this.#send(what, accessToken, jwt, call, state(attempt))
+        record('http.response.status_code', response.status)
         // Inside the loop: a body that times out mid-read is retried like a timed-out attempt.
         const body = await readEciBody(response, {
           verifier,
@@ -179,6 +213,7 @@ class DataPlane {
       },
       this.#o.retry,
       call.signal,
+      onRetry,
     )
   }
 
@@ -198,6 +233,24 @@ class DataPlane {
       timeout: resolveTimeout(given.timeout, 'timeout', this.#o.timeout),
       signal: resolveSignal(given.signal),
     }
+    const { telemetry, resource } = this.#o
+    const url = new URL(resource)
+    const attributes = {
+      'ecis.request_type': claims.eci_request_type,
+      'http.request.method': 'POST',
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      'url.full': `${url.origin}${url.pathname}`,
+      'ecis.account_id': telemetry.accountIds ? claims.system_account_id : undefined,
+    }
+    return traced(telemetry, 'ecis.request', attributes, async (record) => {
+      const raw = await this.#request(claims, call, record)
+      record('ecis.request_id', raw.requestId)
+      return raw
+    })
+  }
+
+  async #request(claims: EciRequestClaims, call: Call, record: Record_): Promise<RawEciResponse> {
     let accessToken = await this.#currentToken()
     let refreshed = false
     let nonceRetried = false
@@ -205,7 +258,7 @@ class DataPlane {
     for (;;) {
       const signedAt = this.#o.clock()
       try {
-        const { response, body } = await this.#attempts(claims, accessToken, call)
+        const { response, body } = await this.#attempts(claims, accessToken, call, record)
         return { body, status: response.status, requestId: requestIdOf(response.headers, [accessToken]) }
       } catch (error) {
         const refused = error instanceof EciHttpError && error.status === 401 ? error : undefined

@@ -115,16 +115,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * refused.
  */
 export async function withRetries<T>(
-  attempt: () => Promise<T>,
+  attempt: (number: number) => Promise<T>,
   policy: ResolvedRetry,
   signal: AbortSignal | undefined,
+  onRetry?: (error: unknown, delayMs: number, number: number) => void,
 ): Promise<T> {
   for (let retries = 0; ; retries++) {
     try {
-      return await attempt()
+      return await attempt(retries + 1)
     } catch (error) {
       const wait = retryDelay(error, retries, policy)
       if (wait === undefined || signal?.aborted) throw error
+      onRetry?.(error, wait, retries + 1)
       await sleep(wait, signal)
     }
   }

@@ -5,8 +5,8 @@
  * @module
  */
 import * as z from 'zod'
-import { EciValidationError, type ValidationIssue } from '../errors.js'
-import { Amount, Flag, IsoDate } from './fields.js'
+import { EciValidationError, MAX_VALIDATION_ISSUES, redact, type ValidationIssue } from '../errors.js'
+import { Amount, Flag, Identifier, IsoDate } from './fields.js'
 import {
   type Basic,
   BasicSchema,
@@ -76,6 +76,53 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
+/** Longest field name a deviation repeats; a provider may send anything as a name. */
+const MAX_NAME = 64
+/** Unknown fields reported one by one; after these, one summary. */
+const MAX_UNKNOWN_REPORTED = 100
+
+/** A provider-chosen field name, safe to print: no JWT-shaped text, capped. */
+function shownName(name: string): string {
+  const clean = redact(name, [])
+  return clean.length > MAX_NAME ? `${clean.slice(0, MAX_NAME)}…` : clean
+}
+
+/**
+ * Checks the items of array fields one by one, keeping at most {@link MAX_VALIDATION_ISSUES}
+ * issues (zod would build one per bad item: 500k for a 1 MB body). A broken array is emptied
+ * before zod sees it. Returns how many issues were not kept.
+ */
+function checkArrays(
+  input: Record<string, unknown>,
+  shape: Record<string, z.ZodType>,
+  wireName: ReadonlyMap<string, string>,
+  issues: ValidationIssue[],
+): number {
+  let dropped = 0
+  for (const [field, value] of Object.entries(input)) {
+    const schema = shape[field]
+    const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema
+    if (!(inner instanceof z.ZodArray) || !Array.isArray(value)) continue
+    let bad = 0
+    const element = inner.element as z.ZodType
+    // Identifier lists: a typeof test says what zod would, without building an error per item.
+    const quick = element === Identifier ? (v: unknown) => typeof v === 'string' && v.length >= 1 : undefined
+    for (let i = 0; i < value.length; i++) {
+      if (quick?.(value[i])) continue
+      if (issues.length >= MAX_VALIDATION_ISSUES) {
+        if (quick || !element.safeParse(value[i]).success) dropped++
+        continue
+      }
+      const result = element.safeParse(value[i], { reportInput: false })
+      if (result.success) continue
+      bad++
+      issues.push({ path: [wireName.get(field) ?? field, i], message: result.error.issues[0]?.message ?? 'Invalid' })
+    }
+    if (bad > 0 || dropped > 0) input[field] = []
+  }
+  return dropped
+}
+
 /** Lenient coercion of one field; returns the value to validate. */
 function coerce(kind: Kind, value: unknown, path: (string | number)[], report: (d: Deviation) => void): unknown {
   if (typeof value !== 'string') return value
@@ -123,16 +170,21 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
     const input: Record<string, unknown> = {}
     const wireName = new Map<string, string>()
     const issues: ValidationIssue[] = []
+    let unknown = 0
     for (const key of Object.keys(raw)) {
       const alias = WIRE_ALIASES[key]
       const canonical = alias && kinds.has(alias) ? alias : key
       const kind = kinds.get(canonical)
       if (kind === undefined) {
-        report({
-          kind: 'unknown-field',
-          path: [key],
-          message: `field "${key}" is not in the ECIS vocabulary for ${what}; dropped`,
-        })
+        unknown++
+        if (unknown <= MAX_UNKNOWN_REPORTED) {
+          const name = shownName(key)
+          report({
+            kind: 'unknown-field',
+            path: [name],
+            message: `field "${name}" is not in the ECIS vocabulary for ${what}; dropped`,
+          })
+        }
         continue
       }
       if (wireName.has(canonical)) {
@@ -151,6 +203,14 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
       input[canonical] = lenient ? coerce(kind, raw[key], [key], report) : raw[key]
     }
 
+    if (unknown > MAX_UNKNOWN_REPORTED) {
+      report({
+        kind: 'unknown-field',
+        path: [],
+        message: `and ${unknown - MAX_UNKNOWN_REPORTED} more fields not in the ECIS vocabulary for ${what}; dropped`,
+      })
+    }
+    const dropped = checkArrays(input, shape, wireName, issues)
     const result = schema.safeParse(input, { reportInput: false })
     if (!result.success) {
       for (const issue of result.error.issues) {
@@ -162,9 +222,10 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
     if (issues.length > 0) {
       // The message names a few issues; the error keeps the first hundred (a small body can hold 500k).
       const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      const list = shown.join('; ') + (issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '')
+      const count = issues.length + dropped
+      const list = shown.join('; ') + (count > shown.length ? `; and ${count - shown.length} more` : '')
       // No ZodError as cause: the issues carry what it says, and it can be huge.
-      throw new EciValidationError(`Invalid ${what}: ${list}`, issues)
+      throw new EciValidationError(`Invalid ${what}: ${list}`, issues, { issueCount: count })
     }
     if (options.onDeviation) for (const d of deviations) options.onDeviation(d)
     return result.data as z.infer<S>

@@ -71,7 +71,7 @@ function checkPrefix(prefix: unknown): string {
  * import { Redis } from 'ioredis'
  * import { redisGrantStore } from 'ecis-consumer/redis'
  *
- * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 5_000 })
+ * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, commandTimeout: 5_000 })
  * const store = redisGrantStore({ redis })
  * ```
  * @throws {EciConfigError} `ERR_ECI_INVALID_OPTION` for a missing client, a bad prefix or timeout

@@ -88,7 +88,7 @@ describe('the ecis binary', () => {
     expect((JSON.parse(invoices.stdout) as unknown[]).length).toBeGreaterThanOrEqual(24)
     expect(invoices.stderr).toMatch(/^\d+\/\d+ invoices of \S+ fetched\n$/)
     const check = await run(process.execPath, [cli, 'check', '--issuer', issuer], opts)
-    expect(check.stdout).toMatch(/Summary: 18 pass, 1 warn, 0 fail, 0 skipped — conformant\n$/)
+    expect(check.stdout).toMatch(/Summary: 19 pass, 1 warn, 0 fail, 0 skipped — conformant\n$/)
 
     // Errors: one line, exit 1; usage mistakes: exit 2.
     const failed = await run(process.execPath, [cli, 'basic', '0000-000'], opts).catch((e) => e)

@@ -81,7 +81,8 @@ describe.each([
           'tsconfig.json': tsconfig(module),
           'index.ts': consumerSource(),
         },
-        ['typescript', '@types/node'],
+        // A pg user has pg's types (@types/pg); ioredis and bullmq ship their own.
+        ['typescript', '@types/node', '@types/pg'],
       )
       projects.push(project)
       const compiled = await runNode(project, [tsc, '-p', 'tsconfig.json'])

@@ -1,5 +1,6 @@
 /** `ecis check`, part 1: the provider's metadata (protocol §2) — location, OAuth members, ECIS members. */
 
+import { readBodyText } from '../../bounded-body.js'
 import { checkConsentMetadata, checkMetadataMembers, resolveEciResource } from '../../consent/metadata.js'
 import { EciError, toEciError } from '../../errors.js'
 import type { Deviation, ValidationIssue } from '../../schemas/index.js'
@@ -34,15 +35,29 @@ function metadataLocations(issuer: URL): { rfc8414: string; oidc: string } {
   }
 }
 
+/** Time limit of each metadata request, and the largest document read. */
+const METADATA_TIMEOUT_MS = 10_000
+const MAX_METADATA_BYTES = 256 * 1024
+
 async function getJson(
   fetchImpl: typeof fetch,
   url: string,
 ): Promise<{ status: number; contentType: string; body: unknown } | EciError> {
+  // A provider that never answers, or answers forever, must not hang or swell the report.
+  const signal = AbortSignal.timeout(METADATA_TIMEOUT_MS)
   try {
-    const res = await fetchImpl(url, { headers: { accept: 'application/json' }, redirect: 'manual' })
+    const res = await fetchImpl(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal })
     const contentType = res.headers.get('content-type') ?? ''
-    if (!res.ok) return { status: res.status, contentType, body: undefined }
-    const text = await res.text()
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {})
+      return { status: res.status, contentType, body: undefined }
+    }
+    const text = await readBodyText(res, {
+      timeoutMs: METADATA_TIMEOUT_MS,
+      maxBytes: MAX_METADATA_BYTES,
+      signal,
+      what: `GET ${url}`,
+    })
     try {
       return { status: res.status, contentType, body: JSON.parse(text) }
     } catch {
