@@ -98,7 +98,7 @@ export class EciSession {
    * requests) instead of fetching everything.
    * @example
    * ```ts
-   * for await (const invoice of session.invoices('0018-102', { detail: true, after: lastStoredId })) {
+   * for await (const invoice of session.invoices('0018-102', { detail: true, after: await db.get('0018-102') })) {
    *   await db.upsert(invoice)
    * }
    * ```

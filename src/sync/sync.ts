@@ -80,7 +80,8 @@ export class EciSync {
    * @throws {EciConfigError} for an unknown provider, a bad key or run (nothing of the batch is added).
    * @example
    * ```ts
-   * await sync.schedule([{ key: 'customer-42', provider: 'utility-a' }])   // tonight's run
+   * declare const sync: EciSync
+   * await sync.schedule([{ key: 'customer-42', provider: 'utility-a' }]) // tonight's run
    * ```
    */
   async schedule(
@@ -203,19 +204,31 @@ export class EciSync {
  * @example
  * ```ts
  * import { Redis } from 'ioredis'
- * import { createEciSync } from 'ecis-consumer/sync'
+ * import type { GrantStore } from 'ecis-consumer'
+ * import { createEciSync, type SyncSink } from 'ecis-consumer/sync'
  *
+ * declare const store: GrantStore // postgresGrantStore({ pool }), or redisGrantStore on another client
+ * declare const sink: SyncSink // yours: lastInvoice, upsertInvoice
  * const sync = createEciSync({
- *   redis: new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null }),
- *   store,   // postgresGrantStore({ pool }) or redisGrantStore({ redis: otherClient })
- *   sink,    // your SyncSink: lastInvoice, upsertInvoice
+ *   redis: new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null }),
+ *   store,
+ *   sink,
  *   providers: {
- *     'utility-a': { consumer: utilityAOptions, rateLimit: { max: 50, duration: 1000 }, concurrency: 8 },
+ *     'utility-a': {
+ *       consumer: {
+ *         issuer: 'https://auth.utility-a.example',
+ *         clientId: 'acme-solar',
+ *         clientAuth: { method: 'private_key_jwt', key: privateJwk },
+ *       },
+ *       rateLimit: { max: 50, duration: 1000 },
+ *       concurrency: 8,
+ *     },
  *   },
- *   onNeedsConsent: (key) => emailCustomer(key),
+ *   onNeedsConsent: (key, error) => console.warn(`${key} must consent again (${error.code})`),
  * })
- * await sync.schedule(customers.map((c) => ({ key: c.grantKey, provider: c.utility })))  // scheduler
- * const worker = await sync.work()                                                      // worker processes
+ * await sync.schedule([{ key: 'customer-42', provider: 'utility-a' }]) // the scheduler, nightly
+ * const worker = await sync.work() // every worker process
+ * await worker.close()
  * ```
  * @throws {EciConfigError} for bad options.
  */
