@@ -1,116 +1,186 @@
-// One ECI call through the SDK against the measured floor (sign ES256 + fetch + JSON.parse +
-// zod), on a loopback HTTP server. The two sides alternate call by call and medians are
-// compared, so machine drift hits both equally; an A/A pair (floor vs floor) must read ~1.00.
+// `npm run bench`: the SDK against the hand-written floor (bench/floor.mjs: jose SignJWT +
+// fetch + JSON.parse + the same zod schema), both talking to a loopback node:http provider in a
+// separate process (bench/provider.mjs). One run, one table:
 //
-//   npm run build && npx node bench/eci-call.mjs [calls]
-import { createServer } from 'node:http'
-import { SignJWT } from 'jose/jwt/sign'
+//   latency     one session.invoiceDetail() at a time, calls alternated; ratio of medians
+//   throughput  calls/s with 50 in flight, blocks alternated; median of per-round ratios
+//   history     session.invoices(account, { detail: true, concurrency: 8 }) over 500 invoices
+//               with 20 ms provider latency, against a hand-written 8-worker pool
+//
+// and an A/A control row per measure (the floor against itself, measured the same way just
+// before), which must read 1.00 ± 0.02 for the run to say anything (bench/measures.mjs). Both
+// sides use the same ES256 key, token and provider; the first call checks they return the same
+// object. No wall time is asserted anywhere else.
+//
+//   npm run bench                          # build, then the full run (~3 minutes)
+//   node bench/eci-call.mjs --quick        # a quarter of the samples
+//   node bench/eci-call.mjs --only=latency # one measure (latency, throughput, history)
+
+import { deepStrictEqual } from 'node:assert'
+import { fork } from 'node:child_process'
+import { availableParallelism, loadavg } from 'node:os'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
-import { createEciClient, InvoiceSchema } from '../dist/index.js'
+import { EciConsumer } from '../dist/index.js'
+import { createFloor } from './floor.mjs'
+import { history, latency, throughput } from './measures.mjs'
 
-const calls = Number(process.argv[2] ?? 3000)
-const body = JSON.stringify({
-  system_account_id: '0018-102',
-  system_invoice_id: '09183eef267',
-  rate_code: 'R-1',
-  next_read_date: '2026-12-15',
-  meter_number: 'M-778812',
-  invoice_date: '2026-11-02',
-  invoice_due_date: '2026-11-23',
-  invoice_total: 84.12,
-  invoice_paid: false,
-  service_period_start: '2026-10-01',
-  serivce_period_end: '2026-10-31',
+const quick = process.argv.includes('--quick')
+// --only=latency,throughput: a part of the table, for working on one measure.
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',')
+const wanted = (name) => !only || only.includes(name)
+const scale = quick ? 0.25 : 1
+const CONFIG = {
+  latency: { rounds: Math.round(3000 * scale), warmup: 400 },
+  throughput: { rounds: Math.round(24 * scale), perBlock: 1500, inFlight: 50, warmup: 3 },
+  history: { rounds: Math.round(10 * scale), warmup: 1, invoices: 500, latencyMs: 20, concurrency: 8 },
+}
+const ACCOUNT = '0018-102'
+const TOKEN = 'bench-access-token-0123456789abcdef'
+
+const provider = fork(new URL('./provider.mjs', import.meta.url), {
+  env: {
+    ...process.env,
+    BENCH_LATENCY_MS: String(CONFIG.history.latencyMs),
+    BENCH_INVOICES: String(CONFIG.history.invoices),
+  },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 })
-const server = createServer((req, res) => {
-  req.resume()
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-    res.end(body)
-  })
+const bases = await new Promise((resolve, reject) => {
+  provider.once('message', resolve)
+  provider.once('exit', (code) => reject(new Error(`the bench provider exited (${code})`)))
 })
-await new Promise((r) => server.listen(0, '127.0.0.1', r))
-const resource = `http://127.0.0.1:${server.address().port}/eci/v1`
 
 const { privateKey } = await generateKeyPair('ES256', { extractable: true })
 const privateJwk = { ...(await exportJWK(privateKey)), kid: 'bench' }
-const accessToken = 'bench-access-token-0123456789'
-const client = createEciClient({ resource, clientId: 'bench', signingKey: privateJwk, accessToken })
+const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(TOKEN))).toString('base64url')
 
-// The floor: what any correct client must do per call.
-async function floor() {
+async function sides(issuer) {
+  const consumer = await EciConsumer.discover({
+    issuer,
+    clientId: 'bench',
+    clientAuth: { method: 'private_key_jwt', key: privateJwk },
+    allowInsecureRequests: true,
+  })
   const now = Math.floor(Date.now() / 1000)
-  const jwt = await new SignJWT({
-    eci_request_type: 'invoice',
-    system_account_id: '0018-102',
-    system_invoice_id: '09183eef267',
-    ath: 'x'.repeat(43),
+  const session = consumer.session({
+    issuer,
+    clientId: 'bench',
+    resource: consumer.resource,
+    accessToken: TOKEN,
+    tokenType: 'Bearer',
+    issuedAt: now,
+    expiresAt: now + 86_400,
+    scopes: ['eci:basic', 'eci:invoice', 'eci:invoice_detail'],
+    accounts: [ACCOUNT],
   })
-    .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'eci-request+jwt' })
-    .setIssuer('bench')
-    .setAudience(resource)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 60)
-    .setJti(crypto.randomUUID())
-    .sign(privateKey)
-  const res = await fetch(resource, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/jwt' },
-    body: jwt,
+  const floor = createFloor({
+    resource: consumer.resource,
+    clientId: 'bench',
+    key: privateKey,
+    kid: 'bench',
+    accessToken: TOKEN,
+    ath,
   })
-  const raw = JSON.parse(await res.text())
-  raw.service_period_end = raw.serivce_period_end
-  delete raw.serivce_period_end
-  return InvoiceSchema.parse(raw)
+  return { session, floor }
 }
-const sdk = () => client.invoice('0018-102', '09183eef267')
+const fast = await sides(bases.fast)
+const slow = await sides(bases.slow)
 
-async function time(fn) {
-  const t = performance.now()
-  await fn()
-  return performance.now() - t
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
+// Same work on both sides: the same validated object from the same response.
+deepStrictEqual(
+  await fast.session.invoiceDetail(ACCOUNT, 'inv-0007'),
+  await fast.floor.invoiceDetail(ACCOUNT, 'inv-0007'),
+)
 
-async function compare(label, a, b) {
-  for (let i = 0; i < 300; i++) await Promise.all([a(), b()]) // warm up both
-  const ta = []
-  const tb = []
-  for (let i = 0; i < calls; i++) {
-    if (i % 2 === 0) {
-      ta.push(await time(a))
-      tb.push(await time(b))
-    } else {
-      tb.push(await time(b))
-      ta.push(await time(a))
-    }
-  }
-  const ma = median(ta)
-  const mb = median(tb)
-  console.log(
-    `${label}: median ${(ma * 1000).toFixed(0)} µs vs ${(mb * 1000).toFixed(0)} µs → ratio ${(mb / ma).toFixed(2)}`,
-  )
+let n = 0
+const nextId = process.env.FIXED_ID
+  ? () => 'inv-0001'
+  : () => `inv-${String((n++ % CONFIG.history.invoices) + 1).padStart(4, '0')}`
+const floorCall = () => fast.floor.invoiceDetail(ACCOUNT, nextId())
+const sdkCall = () => fast.session.invoiceDetail(ACCOUNT, nextId())
+
+async function sdkHistory() {
+  let count = 0
+  for await (const _ of slow.session.invoices(ACCOUNT, { detail: true, concurrency: CONFIG.history.concurrency }))
+    count++
+  if (count !== CONFIG.history.invoices) throw new Error(`the SDK synced ${count} invoices`)
+}
+async function poolHistory() {
+  const all = await slow.floor.history(ACCOUNT, CONFIG.history.concurrency)
+  if (all.length !== CONFIG.history.invoices) throw new Error(`the pool synced ${all.length} invoices`)
 }
 
-async function throughput(label, fn, inFlight = 50, total = calls * 2) {
-  let next = 0
-  const t = performance.now()
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next++ < total) await fn()
-    }),
-  )
-  const s = (performance.now() - t) / 1000
-  console.log(`${label}: ${(total / s).toFixed(0)} calls/s at ${inFlight} in flight`)
-}
+const started = performance.now()
+const calls = { floor: floorCall, sdk: sdkCall }
+const lat = wanted('latency') ? await latency(calls, CONFIG.latency) : undefined
+const thr = wanted('throughput') ? await throughput(calls, CONFIG.throughput) : undefined
+const his = wanted('history') ? await history({ floor: poolHistory, sdk: sdkHistory }, CONFIG.history) : undefined
+const seconds = (performance.now() - started) / 1000
+provider.disconnect()
 
-console.log(`node ${process.version}, ${calls} alternating calls per side`)
-await compare('A/A   floor vs floor', floor, floor)
-await compare('SDK   floor vs client.invoice()', floor, sdk)
-await throughput('floor', floor)
-await throughput('SDK  ', sdk)
-server.close()
+const us = (ms) => `${(ms * 1000).toFixed(0)} µs`
+const cps = (x) => `${x.toFixed(0)} calls/s`
+const sec = (ms) => `${(ms / 1000).toFixed(3)} s`
+const r2 = (x) => x.toFixed(2)
+const aaOk = (x) => Math.abs(x - 1) <= 0.02
+const h = CONFIG.history
+const rows = []
+/** One measure's row and its A/A control row. */
+function measureRows(result, label, control, fmt, goal, met, samples) {
+  if (!result) return
+  rows.push([label, fmt(result.floor), fmt(result.sdk), result.ratio, goal, met(result.ratio), samples])
+  rows.push([
+    `  A/A control: ${control}`,
+    fmt(result.floor),
+    fmt(result.floorB),
+    result.aa,
+    '1.00 ± 0.02',
+    aaOk(result.aa),
+    '',
+  ])
+}
+measureRows(
+  lat,
+  'latency: session.invoiceDetail(), sequential',
+  'floor vs floor',
+  us,
+  '≤ 1.00',
+  (r) => r <= 1,
+  `${lat?.samples} calls/arm`,
+)
+measureRows(
+  thr,
+  `throughput: ${CONFIG.throughput.inFlight} in flight`,
+  'floor vs floor',
+  cps,
+  '≥ 0.95',
+  (r) => r >= 0.95,
+  `${thr?.samples} blocks × ${CONFIG.throughput.perBlock}/arm`,
+)
+measureRows(
+  his,
+  `history: ${h.invoices} details, ${h.latencyMs} ms, c=${h.concurrency} vs pool`,
+  'pool vs pool',
+  sec,
+  '≤ 1.00',
+  (r) => r <= 1,
+  `${his?.samples} syncs/arm`,
+)
+const head = ['measure', 'floor', 'SDK (or floor B)', 'ratio', 'goal', 'met', 'samples']
+const cells = rows.map(([m, f, s, r, g, ok, n]) => [m, f, s, r2(r), g, ok ? 'yes' : 'NO', n])
+const widths = head.map((t, i) => Math.max(t.length, ...cells.map((c) => c[i].length)))
+const line = (c) => `| ${c.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`
+console.log(
+  `node ${process.version}, ${availableParallelism()} cpus, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, ${seconds.toFixed(0)} s${quick ? ' (quick)' : ''}`,
+)
+console.log(line(head))
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+for (const c of cells) console.log(line(c))
+const met = rows.every((r) => r[5])
+console.log(met ? 'all goals met, A/A controls within ± 0.02' : 'NOT all goals met (see "met")')

@@ -120,13 +120,14 @@ export function constructEciClient(o: ResolvedClientOptions): EciClient {
 }
 
 /**
- * Attempts in flight across every client of this process. While there are few, signing on the
- * calling thread (Node, EC/Ed25519 keys) beats WebCrypto's thread-pool round trip; with many,
- * the pool's parallel ECDSA keeps the main thread free for the rest of the work.
+ * Attempts in flight across every client of this process. While there are few (one call at a
+ * time, a history sync at concurrency 8), signing on the calling thread (Node, EC/Ed25519 keys)
+ * beats WebCrypto's thread-pool round trip; with many (50 in flight), the pool's parallel ECDSA
+ * keeps the main thread free for the rest of the work.
  */
 let attemptsInFlight = 0
 /** Sign inline while at most this many attempts (this one included) are in flight. */
-const INLINE_SIGNING_LIMIT = 2
+const INLINE_SIGNING_LIMIT = 8
 
 /** Sends ECIS requests: sign, POST, read, retry; refresh once on `invalid_token`; DPoP nonces. */
 class DataPlane {
