@@ -35,7 +35,7 @@ const wanted = (name) => !only || only.includes(name)
 const scale = quick ? 0.25 : 1
 const CONFIG = {
   latency: { rounds: Math.round(3000 * scale), warmup: 400 },
-  throughput: { rounds: Math.round(30 * scale), perBlock: 1500, inFlight: 50, warmup: 3 },
+  throughput: { rounds: Math.round(80 * scale), perBlock: 500, inFlight: 50, warmup: 6 },
   history: { rounds: Math.round(16 * scale), warmup: 1, invoices: 500, latencyMs: 20, concurrency: 8 },
 }
 const ACCOUNT = '0018-102'
