@@ -38,6 +38,7 @@ import { constructEciClient, type EciClient, type InvalidTokenHandler } from './
 import type { SharedClientOptions } from './request/client-options.js'
 import { createDpopProver, type DpopProver } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
+import { eciTransport } from './request/node-transport.js'
 import { ResponseVerifier } from './request/response-jwt.js'
 import { resolveTimeout } from './resolve.js'
 import { traced } from './telemetry.js'
@@ -170,7 +171,7 @@ export class EciConsumer {
       resource,
       clientId: o.clientId,
       signingKey: () => Promise.resolve(key),
-      fetch,
+      fetch: clock.wrap(eciTransport(o.fetch)),
       timeout: o.timeout,
       retry: o.retry,
       validation: o.validation,

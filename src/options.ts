@@ -50,7 +50,12 @@ export interface EciConsumerOptions extends TelemetryOptions {
   resource?: string
   /** Provider-specific scope strings. @default { basic: 'eci:basic', invoice: 'eci:invoice', invoice_detail: 'eci:invoice_detail' } */
   scopeNames?: Partial<Record<ConsentScope, string>>
-  /** `fetch` for every request (tests, proxies). @default globalThis.fetch */
+  /**
+   * `fetch` for every request (tests, proxies). By default the ECI POST goes over `node:http(s)`
+   * on Node (a third of `fetch`'s CPU per call) unless `globalThis.fetch` has been replaced, and
+   * OAuth requests through `globalThis.fetch`; pass `fetch: globalThis.fetch` for `fetch` everywhere.
+   * @default globalThis.fetch
+   */
   fetch?: typeof globalThis.fetch
   /** Per-attempt timeout of ECI calls, ms. @default 30_000 */
   timeout?: number

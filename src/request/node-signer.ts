@@ -4,13 +4,13 @@
  * Ed25519 keys on the calling thread is cheaper. (With many in flight it is not: the main thread
  * then does the ECDSA work the pool would do in parallel, so the caller decides per signature.)
  *
- * This module imports nothing: it reaches `node:crypto` through `process.getBuiltinModule` when
- * the runtime is Node, so the core stays Web-APIs-only and bundles for browsers, Deno, Bun and
- * workers unchanged — there it finds no Node and WebCrypto signs. RSA keys always sign through
+ * It reaches `node:crypto` through `nodeBuiltin` (only on Node), so the core stays
+ * Web-APIs-only — elsewhere it finds no Node and WebCrypto signs. RSA keys always sign through
  * WebCrypto (too slow for the calling thread).
  * @module
  */
 
+import { nodeBuiltin } from '../node-builtin.js'
 import { bytesToBase64url } from './base64url.js'
 import type { SigningAlgorithm } from './keys.js'
 
@@ -34,28 +34,9 @@ interface NodeCrypto {
   ): Uint8Array & { toString(encoding: 'base64url'): string }
 }
 
-interface NodeLikeGlobal {
-  process?: { versions?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown }
-  Deno?: unknown
-}
-
 let cached: NodeCrypto | null | undefined
-/** `node:crypto` when this is Node (not Bun or Deno, whose `node:crypto` is a compatibility layer). */
 function nodeCrypto(): NodeCrypto | undefined {
-  if (cached === undefined) {
-    const g = globalThis as NodeLikeGlobal
-    const p = g.process
-    const isNode =
-      typeof p?.getBuiltinModule === 'function' &&
-      typeof p.versions?.node === 'string' &&
-      p.versions.bun === undefined &&
-      g.Deno === undefined
-    try {
-      cached = isNode ? ((p.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? null) : null
-    } catch {
-      cached = null
-    }
-  }
+  if (cached === undefined) cached = nodeBuiltin<NodeCrypto>('crypto') ?? null
   return cached ?? undefined
 }
 

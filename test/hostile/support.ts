@@ -74,7 +74,7 @@ export function expiredGrant(server: HostileServer): Grant {
   }
 }
 
-export async function hostileClient(server: HostileServer, timeout = 1000) {
+export async function hostileClient(server: HostileServer, timeout = 1000, fetch?: typeof globalThis.fetch) {
   const keys = await makeKeys('ES256')
   return createEciClient({
     resource: `${server.url}/eci`,
@@ -83,6 +83,7 @@ export async function hostileClient(server: HostileServer, timeout = 1000) {
     accessToken: ACCESS_TOKEN,
     timeout,
     retry: { limit: 2, backoffLimit: 20 },
+    fetch,
   })
 }
 
