@@ -87,6 +87,12 @@ function shownName(name: string): string {
   return clean.length > MAX_NAME ? `${clean.slice(0, MAX_NAME)}…` : clean
 }
 
+/** An array field of a schema: its name and its element schema. */
+interface ArrayField {
+  readonly name: string
+  readonly element: z.ZodType
+}
+
 /**
  * Checks the items of array fields one by one, keeping at most {@link MAX_VALIDATION_ISSUES}
  * issues (zod would build one per bad item: 500k for a 1 MB body). A broken array is emptied
@@ -94,17 +100,15 @@ function shownName(name: string): string {
  */
 function checkArrays(
   input: Record<string, unknown>,
-  shape: Record<string, z.ZodType>,
-  wireName: ReadonlyMap<string, string>,
+  arrays: readonly ArrayField[],
+  wireName: (canonical: string) => string,
   issues: ValidationIssue[],
 ): number {
   let dropped = 0
-  for (const [field, value] of Object.entries(input)) {
-    const schema = shape[field]
-    const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema
-    if (!(inner instanceof z.ZodArray) || !Array.isArray(value)) continue
+  for (const { name, element } of arrays) {
+    const value = input[name]
+    if (!Array.isArray(value)) continue
     let bad = 0
-    const element = inner.element as z.ZodType
     // Identifier lists: a typeof test says what zod would, without building an error per item.
     const quick = element === Identifier ? (v: unknown) => typeof v === 'string' && v.length >= 1 : undefined
     for (let i = 0; i < value.length; i++) {
@@ -116,11 +120,44 @@ function checkArrays(
       const result = element.safeParse(value[i], { reportInput: false })
       if (result.success) continue
       bad++
-      issues.push({ path: [wireName.get(field) ?? field, i], message: result.error.issues[0]?.message ?? 'Invalid' })
+      issues.push({ path: [wireName(name), i], message: result.error.issues[0]?.message ?? 'Invalid' })
     }
-    if (bad > 0 || dropped > 0) input[field] = []
+    if (bad > 0 || dropped > 0) input[name] = []
   }
   return dropped
+}
+
+/** How one accepted wire name is read: the field it fills, its kind, and whether to report the spelling. */
+interface WireField {
+  readonly canonical: string
+  readonly kind: Kind
+  /** An alternative spelling that is reported as an `alias` deviation (not the seed's own). */
+  readonly reported: boolean
+}
+
+/** Every wire name `shape` accepts — canonical names and their aliases — read once per parser. */
+function wireFields(shape: Record<string, z.ZodType>): Map<string, WireField> {
+  const fields = new Map<string, WireField>()
+  for (const [name, schema] of Object.entries(shape)) {
+    fields.set(name, { canonical: name, kind: kindOf(schema), reported: false })
+  }
+  for (const [wire, canonical] of Object.entries(WIRE_ALIASES)) {
+    const field = fields.get(canonical)
+    if (field && field.canonical === canonical) {
+      fields.set(wire, { canonical, kind: field.kind, reported: !isSeedWireName(wire) })
+    }
+  }
+  return fields
+}
+
+/** The array fields of `shape`, so a response's arrays are found without walking its keys. */
+function arrayFields(shape: Record<string, z.ZodType>): ArrayField[] {
+  const out: ArrayField[] = []
+  for (const [name, schema] of Object.entries(shape)) {
+    const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema
+    if (inner instanceof z.ZodArray) out.push({ name, element: inner.element as z.ZodType })
+  }
+  return out
 }
 
 /** Lenient coercion of one field; returns the value to validate. */
@@ -154,7 +191,8 @@ function coerce(kind: Kind, value: unknown, path: (string | number)[], report: (
  */
 export function createParser<S extends z.ZodObject>(schema: S, what: string) {
   const shape = schema.shape as Record<string, z.ZodType>
-  const kinds = new Map(Object.entries(shape).map(([k, s]) => [k, kindOf(s)]))
+  const fields = wireFields(shape)
+  const arrays = arrayFields(shape)
 
   return function parse(raw: unknown, options: ParseOptions = {}): z.infer<S> {
     const lenient = options.validation === 'lenient'
@@ -168,14 +206,14 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
     }
 
     const input: Record<string, unknown> = {}
-    const wireName = new Map<string, string>()
+    /** Canonical name → the wire name it was read from, for the fields that arrived under an alias. */
+    let renamed: Map<string, string> | undefined
+    const wireName = (canonical: string) => renamed?.get(canonical) ?? canonical
     const issues: ValidationIssue[] = []
     let unknown = 0
     for (const key of Object.keys(raw)) {
-      const alias = WIRE_ALIASES[key]
-      const canonical = alias && kinds.has(alias) ? alias : key
-      const kind = kinds.get(canonical)
-      if (kind === undefined) {
+      const field = fields.get(key)
+      if (field === undefined) {
         unknown++
         if (unknown <= MAX_UNKNOWN_REPORTED) {
           const name = shownName(key)
@@ -187,20 +225,21 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
         }
         continue
       }
-      if (wireName.has(canonical)) {
-        if (!Object.is(raw[key], raw[wireName.get(canonical) as string]) || typeof raw[key] === 'object') {
-          issues.push({
-            path: [key],
-            message: `Conflicts with "${wireName.get(canonical)}", another spelling of "${canonical}"`,
-          })
+      const { canonical } = field
+      if (Object.hasOwn(input, canonical)) {
+        // Two spellings of one field: the same plain value twice is fine, anything else is a conflict.
+        const first = wireName(canonical)
+        if (!Object.is(raw[key], raw[first]) || typeof raw[key] === 'object') {
+          issues.push({ path: [key], message: `Conflicts with "${first}", another spelling of "${canonical}"` })
         }
         continue
       }
-      if (canonical !== key && !isSeedWireName(key)) {
-        report({ kind: 'alias', path: [key], message: `"${key}" read as "${canonical}"` })
+      if (canonical !== key) {
+        renamed ??= new Map()
+        renamed.set(canonical, key)
+        if (field.reported) report({ kind: 'alias', path: [key], message: `"${key}" read as "${canonical}"` })
       }
-      wireName.set(canonical, key)
-      input[canonical] = lenient ? coerce(kind, raw[key], [key], report) : raw[key]
+      input[canonical] = lenient ? coerce(field.kind, raw[key], [key], report) : raw[key]
     }
 
     if (unknown > MAX_UNKNOWN_REPORTED) {
@@ -210,12 +249,12 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
         message: `and ${unknown - MAX_UNKNOWN_REPORTED} more fields not in the ECIS vocabulary for ${what}; dropped`,
       })
     }
-    const dropped = checkArrays(input, shape, wireName, issues)
+    const dropped = checkArrays(input, arrays, wireName, issues)
     const result = schema.safeParse(input, { reportInput: false })
     if (!result.success) {
       for (const issue of result.error.issues) {
         const [head, ...rest] = issue.path as (string | number)[]
-        const field = typeof head === 'string' ? (wireName.get(head) ?? head) : head
+        const field = typeof head === 'string' ? wireName(head) : head
         issues.push({ path: field === undefined ? [] : [field, ...rest], message: issue.message })
       }
     }
