@@ -25,7 +25,7 @@ import {
   withResponseContext,
 } from './response-checks.js'
 import { withRetries } from './retry.js'
-import { accessTokenHash, signInline, signWithResolvedKey } from './sign.js'
+import { accessTokenHash, signInline, signPooled, signWithResolvedKey } from './sign.js'
 
 /** Options of one call. */
 export interface CallOptions {
@@ -120,10 +120,10 @@ export function constructEciClient(o: ResolvedClientOptions): EciClient {
 }
 
 /**
- * Attempts in flight across every client of this process. While there are few (one call at a
- * time, a history sync at concurrency 8), signing on the calling thread (Node, EC/Ed25519 keys)
- * beats WebCrypto's thread-pool round trip; with many (50 in flight), the pool's parallel ECDSA
- * keeps the main thread free for the rest of the work.
+ * Attempts in flight across every client of this process. With few (one call at a time, a
+ * history sync at concurrency 8), signing on the calling thread (Node, EC/Ed25519 keys) beats
+ * any round trip; with many, the main thread limits calls per second, so signatures go to the
+ * signing thread in batches (`signing-thread.ts`), or to WebCrypto where there is none.
  */
 let attemptsInFlight = 0
 /** Sign inline while at most this many attempts (this one included) are in flight. */
@@ -262,9 +262,10 @@ class DataPlane {
     const deadline = new Deadline(call.timeout, call.signal)
     try {
       const input = { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) }
-      // Few in flight: sign on this thread; many: let WebCrypto sign on the pool meanwhile.
-      const inline = attemptsInFlight <= INLINE_SIGNING_LIMIT ? signInline(key, input) : undefined
-      const jwt = inline ?? signWithResolvedKey(key, input)
+      // Few in flight: sign on this thread; many: on the signing thread (else WebCrypto).
+      const jwt =
+        (attemptsInFlight <= INLINE_SIGNING_LIMIT ? signInline(key, input) : signPooled(key, input)) ??
+        signWithResolvedKey(key, input)
       if (typeof jwt !== 'string') jwt.catch(() => {}) // #send observes it; never unhandled
       record('http.request.resend_count', state.attempt - 1)
       const response = await this.#send(what, accessToken, jwt, call, deadline, state)

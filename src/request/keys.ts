@@ -10,7 +10,7 @@ import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { exportJWK } from 'jose/key/export'
 import { importJWK } from 'jose/key/import'
 import { EciConfigError, ErrorCode } from '../errors.js'
-import { type InlineSign, inlineSigner } from './node-signer.js'
+import { type InlineSign, nodeSigners, type PooledSign } from './node-signer.js'
 
 /** A private signing key: JWK object, PKCS8 PEM string, or a private `CryptoKey`. */
 export type SigningKeyInput = JWK | string | CryptoKey
@@ -39,6 +39,8 @@ export interface ResolvedSigningKey {
   readonly kid: string
   /** Signs on the calling thread (Node, EC and Ed25519 keys); absent elsewhere. @internal */
   readonly inline?: InlineSign | undefined
+  /** Signs on the process's signing thread, batched (Node, EC and Ed25519 keys); absent elsewhere. @internal */
+  readonly pooled?: PooledSign | undefined
 }
 
 const EC_ALG: Record<string, SigningAlgorithm> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }
@@ -114,7 +116,8 @@ function settled(input: SigningKeyInput, key: CryptoKey, alg: SigningAlgorithm, 
   if (bits !== undefined && bits < MIN_RSA_BITS) {
     throw invalidKey(`An RSA signing key needs at least ${MIN_RSA_BITS} bits (this one has ${bits})`)
   }
-  return { key, alg, kid, inline: inlineSigner(input, alg) }
+  const node = nodeSigners(input, alg)
+  return { key, alg, kid, inline: node?.inline, pooled: node?.pooled }
 }
 
 /** WebCrypto's import parameters for a JWS algorithm. */

@@ -13,9 +13,12 @@
 import { nodeBuiltin } from '../node-builtin.js'
 import { bytesToBase64url } from './base64url.js'
 import type { SigningAlgorithm } from './keys.js'
+import { signingThread } from './signing-thread.js'
 
 /** Signs a JWS signing input on the calling thread; returns the base64url signature. */
 export type InlineSign = (signingInput: string) => string
+/** Signs a JWS signing input on another thread; resolves to the base64url signature. */
+export type PooledSign = (signingInput: string) => Promise<string>
 
 /** The slice of Node's `KeyObject` used here. */
 interface NodeKeyObject {
@@ -27,11 +30,7 @@ interface NodeCrypto {
   createPrivateKey(key: string | { key: object; format: 'jwk' }): NodeKeyObject
   KeyObject: { from(key: CryptoKey): NodeKeyObject }
   /** Node's `Buffer` is a `Uint8Array`; ECDSA signatures come DER-encoded. */
-  sign(
-    algorithm: string | null,
-    data: Uint8Array,
-    key: NodeKeyObject,
-  ): Uint8Array & { toString(encoding: 'base64url'): string }
+  sign(algorithm: string | null, data: Uint8Array, key: NodeKeyObject): Uint8Array
 }
 
 let cached: NodeCrypto | null | undefined
@@ -94,12 +93,19 @@ function keyObject(c: NodeCrypto, input: object | string | CryptoKey): NodeKeyOb
 let scratch = new Uint8Array(4096)
 const encoder = new TextEncoder()
 
+/** The two ways `node:crypto` signs one key: on the calling thread, or on the signing thread. */
+export interface NodeSigners {
+  readonly inline: InlineSign
+  /** Signs on the process's signing thread, batched; rejects when that thread is unavailable. */
+  readonly pooled: PooledSign
+}
+
 /**
- * An inline signer for `input` (the private JWK, PEM or CryptoKey the SDK resolved for `alg`),
- * or `undefined` when this is not Node, the key is RSA, or Node cannot take the key.
+ * Node signers for `input` (the private JWK, PEM or CryptoKey the SDK resolved for `alg`), or
+ * `undefined` when this is not Node, the key is RSA, or Node cannot take the key.
  * @internal
  */
-export function inlineSigner(input: object | string | CryptoKey, alg: SigningAlgorithm): InlineSign | undefined {
+export function nodeSigners(input: object | string | CryptoKey, alg: SigningAlgorithm): NodeSigners | undefined {
   const c = nodeCrypto()
   if (!c) return undefined
   const ec = EC[alg]
@@ -116,11 +122,19 @@ export function inlineSigner(input: object | string | CryptoKey, alg: SigningAlg
   if (ec && (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== ec.curve)) return undefined
   if (eddsa && key.asymmetricKeyType !== 'ed25519') return undefined
   const signer = key
-  return (signingInput) => {
-    if (signingInput.length * 3 > scratch.length) scratch = new Uint8Array(signingInput.length * 3)
-    const { written } = encoder.encodeInto(signingInput, scratch)
-    const data = scratch.subarray(0, written)
-    if (!ec) return c.sign(null, data, signer).toString('base64url')
-    return bytesToBase64url(derToJose(c.sign(ec.hash, data, signer), ec.size))
+  const hash = ec ? ec.hash : null
+  /** JWS form of what `node:crypto` returns: ECDSA's DER as r‖s, Ed25519's bytes as they are. */
+  const jose = (signature: Uint8Array) => bytesToBase64url(ec ? derToJose(signature, ec.size) : signature)
+  return {
+    inline(signingInput) {
+      if (signingInput.length * 3 > scratch.length) scratch = new Uint8Array(signingInput.length * 3)
+      const { written } = encoder.encodeInto(signingInput, scratch)
+      return jose(c.sign(hash, scratch.subarray(0, written), signer))
+    },
+    pooled(signingInput) {
+      const thread = signingThread()
+      if (!thread) return Promise.reject(new Error('no signing thread'))
+      return thread.sign(signer, hash, signingInput).then(jose)
+    },
   }
 }

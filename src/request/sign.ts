@@ -150,6 +150,20 @@ export function signInline(key: ResolvedSigningKey, input: SignInput): string | 
   return `${data}.${key.inline(data)}`
 }
 
+/**
+ * Signs on the process's signing thread when the key can (Node, EC and Ed25519 keys), falling
+ * back to WebCrypto if that thread is unavailable; `undefined` when the key has no such signer.
+ * For callers with many requests in flight. @internal
+ */
+export function signPooled(key: ResolvedSigningKey, input: SignInput): Promise<string> | undefined {
+  if (!key.pooled) return undefined
+  const data = signingInput(key, input)
+  return key.pooled(data).then(
+    (signature) => `${data}.${signature}`,
+    () => withSignature(data, planOf(key).params, key.key),
+  )
+}
+
 /** `data` (a JWS signing input) with its WebCrypto signature appended. */
 async function withSignature(data: string, params: SignParams, key: CryptoKey): Promise<string> {
   const signature = await crypto.subtle.sign(params, key, encoder.encode(data))

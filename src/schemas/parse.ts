@@ -184,6 +184,16 @@ function coerce(kind: Kind, value: unknown, path: (string | number)[], report: (
   return value
 }
 
+/** The error for a response with `issues` (and `dropped` more not kept). */
+function validationError(what: string, issues: ValidationIssue[], dropped: number): EciValidationError {
+  // The message names a few issues; the error keeps the first hundred (a small body can hold 500k).
+  const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+  const count = issues.length + dropped
+  const list = shown.join('; ') + (count > shown.length ? `; and ${count - shown.length} more` : '')
+  // No ZodError as cause: the issues carry what it says, and it can be huge.
+  return new EciValidationError(`Invalid ${what}: ${list}`, issues, { issueCount: count })
+}
+
 /**
  * Builds a parser for one response schema. Exported for the SDK's own request code; users call
  * {@link parseBasic}, {@link parseInvoice} or {@link parseInvoiceDetail}.
@@ -258,14 +268,7 @@ export function createParser<S extends z.ZodObject>(schema: S, what: string) {
         issues.push({ path: field === undefined ? [] : [field, ...rest], message: issue.message })
       }
     }
-    if (issues.length > 0) {
-      // The message names a few issues; the error keeps the first hundred (a small body can hold 500k).
-      const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      const count = issues.length + dropped
-      const list = shown.join('; ') + (count > shown.length ? `; and ${count - shown.length} more` : '')
-      // No ZodError as cause: the issues carry what it says, and it can be huge.
-      throw new EciValidationError(`Invalid ${what}: ${list}`, issues, { issueCount: count })
-    }
+    if (issues.length > 0) throw validationError(what, issues, dropped)
     if (options.onDeviation) for (const d of deviations) options.onDeviation(d)
     return result.data as z.infer<S>
   }
