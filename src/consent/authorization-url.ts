@@ -5,6 +5,7 @@
  */
 
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 import { CONSENT_SCOPES, DEFAULT_SCOPE_NAMES } from './scopes.js'
 import type { ConsentTransaction } from './transaction.js'
 
@@ -49,7 +50,7 @@ export function authorizationParams(
   options: AuthorizationParamsOptions,
 ): URLSearchParams {
   if (typeof codeChallenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'codeChallenge must be a base64url S256 code challenge')
+    throw badOption('codeChallenge must be a base64url S256 code challenge')
   }
   const params = new URLSearchParams({
     response_type: 'code',
@@ -94,10 +95,7 @@ export function buildAuthorizationUrl(authorizationEndpoint: string | URL, param
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'the authorization endpoint is not an absolute URL', { cause })
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash !== '') {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      'the authorization endpoint must be an http(s) URL without fragment',
-    )
+    throw badOption('the authorization endpoint must be an http(s) URL without fragment')
   }
   for (const key of new Set(params.keys())) url.searchParams.delete(key)
   for (const [key, value] of params) url.searchParams.append(key, value)
