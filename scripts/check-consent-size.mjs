@@ -11,7 +11,10 @@
 // It also prints each package's share of an entry, and for the schemas entry what cutting zod's
 // share would take (the same entry with zod left out of the bundle).
 //
-// Usage: node scripts/check-consent-size.mjs
+// With --why it also lists, per entry, every module's minified bytes in the bundle (the
+// esbuild metafile's bytesInOutput), largest first: where to look before cutting.
+//
+// Usage: node scripts/check-consent-size.mjs [--why]
 
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
@@ -104,6 +107,19 @@ function shares(inputs) {
     .join(', ')
 }
 
+/** Each input's minified bytes in the bundle, largest first, for --why. */
+function breakdown(inputs) {
+  const rows = Object.entries(inputs)
+    .map(([path, { bytesInOutput }]) => [path.replace(/^.*node_modules\//, ''), bytesInOutput])
+    .filter(([, bytes]) => bytes > 0)
+    .sort((a, b) => b[1] - a[1])
+  const total = rows.reduce((sum, [, bytes]) => sum + bytes, 0)
+  return rows.map(
+    ([path, bytes]) => `${String(bytes).padStart(9)} B ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${path}`,
+  )
+}
+
+const why = process.argv.includes('--why')
 const problems = []
 for (const e of ENTRIES) {
   let b
@@ -119,6 +135,7 @@ for (const e of ENTRIES) {
     `${e.name.padEnd(22)} ${kb(b.gzip).padStart(9)} gzip (budget ${kb(e.budget)}, ${kb(b.code.length)} minified) ` +
       `${over ? 'OVER' : 'ok'} — ${shares(b.inputs)}`,
   )
+  if (why) console.log(breakdown(b.inputs).join('\n'))
   for (const rule of e.forbidden) {
     const hits = paths.filter((p) => rule.test(p))
     if (hits.length > 0) {
