@@ -6,7 +6,7 @@
  */
 
 import { EciConsentError, ErrorCode } from '../errors.js'
-import { badOption } from '../resolve.js'
+import { badOption, resolveNonEmptyString, resolveSeconds } from '../resolve.js'
 import { parseUrl, requireHttpsUrl, requireIssuer, requireRedirectUri } from './metadata.js'
 import { type ConsentScope, isConsentScope, isScopeToken, toProviderScopes } from './scopes.js'
 import { isNonEmptyString, requireStringList } from './validate.js'
@@ -166,13 +166,9 @@ export async function createConsentTransaction(
   }
   const { issuer, redirectUri, resource } = input
   const insecure = input.allowInsecureRequests === true
-  for (const [name, value] of [
-    ['issuer', issuer],
-    ['clientId', input.clientId],
-    ['redirectUri', redirectUri],
-  ]) {
-    if (!isNonEmptyString(value)) throw badOption(`\`${name}\` must be a non-empty string`)
-  }
+  resolveNonEmptyString(issuer, 'issuer')
+  resolveNonEmptyString(input.clientId, 'clientId')
+  resolveNonEmptyString(redirectUri, 'redirectUri')
   requireIssuer(issuer, insecure)
   requireRedirectUri(redirectUri, insecure)
   const scopes = toProviderScopes(input.scopes, input.scopeNames)
@@ -184,10 +180,7 @@ export async function createConsentTransaction(
   if (typeof input.issRequired !== 'boolean') {
     throw badOption('issRequired must be a boolean')
   }
-  const ttl = input.ttl ?? DEFAULT_CONSENT_TTL
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw badOption('ttl must be a positive number of seconds')
-  }
+  const ttl = resolveSeconds(input.ttl, 'ttl', DEFAULT_CONSENT_TTL)
   const now = epochSeconds(input.now)
   if (input.state !== undefined && !isStateShaped(input.state)) {
     throw badOption('state must be at least 22 base64url characters (128 bits)')
