@@ -3,30 +3,42 @@
 // app's bundler would (esbuild, ESM, browser platform, minified, tree-shaken) and gzipped
 // (level 9); exit 1 when one is over its budget or carries a module it must not carry:
 //
-//   ecis-consumer/consent   ≤ 7.5 kB no zod, ky, jose, openid-client, msw, signing or schema code
-//                                    (issue 9 asks 6 kB; see CONSENT_BUDGET)
-//   ecis-consumer/schemas   ≤ 30 kB  zod only: no ky, jose, openid-client, msw, request code
-//   ecis-consumer           ≤ 82 kB  no msw, no mock provider (see MAIN_BUDGET)
+//   ecis-consumer/consent   ≤ 7.1 kB   no zod, ky, jose, openid-client, msw, signing or schema code
+//                                      (issue 9 asks 6 kB; see CONSENT_BUDGET)
+//   ecis-consumer/schemas   ≤ 30 kB    zod only: no ky, jose, openid-client, msw, request code
+//   ecis-consumer           ≤ 80.25 kB no msw, no mock provider (issue 9 asks 72 kB; see MAIN_BUDGET)
 //
 // It also prints each package's share of an entry, and for the schemas entry what cutting zod's
 // share would take (the same entry with zod left out of the bundle).
 //
-// Usage: node scripts/check-consent-size.mjs
+// With --why it also lists, per entry, every module's minified bytes in the bundle (the
+// esbuild metafile's bytesInOutput), largest first: where to look before cutting.
+//
+// Usage: node scripts/check-consent-size.mjs [--why]
 
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 const KB = 1024
-// Issue 9's goal is 6 kB. The consent entry was 6.65 kB after the one-source refactor and 6.77 kB
-// after the hostile-provider hardening (src/errors.ts is half of it), so 6 kB would fail today's
-// main; this guards against regressions until the consent code is cut, then drops to 6 kB.
-// Then the bounded body reader and the shared metadata rules joined it (7.38 kB): the budget
-// follows, so a regression still fails; cutting to 6 kB is open work (issue 9).
-const CONSENT_BUDGET = 7.5 * KB
-// Issue 9 asked 72 kB with "no regression"; since then the core gained the money module, the
-// GrantStore and fleet refresh, and telemetry (80.1 kB). The budget guards what ships now.
-const MAIN_BUDGET = 82 * KB
+// Each budget sits just above what ships, so any growth fails and has to be argued for here.
+//
+// Consent: issue 9 asks 6 kB (it was 5.8 then). It ships 7.00 kB: the entry gained the bounded
+// body read of the metadata (src/bounded-body.ts), the shared metadata rules, the pending-consent
+// list behind STATE_MISMATCH and the hostile-provider hardening. Cutting what it carried without
+// need (zod/jose/ky branches of the error boundary, per-module copies of option rules) took it
+// from 7.38 kB. What is left is code it runs plus its error messages: the same bundle with every
+// message text deleted is 5.61 kB, so 6 kB means dropping behaviour (the metadata checks, the
+// bounded read, the pending list) or most of the messages, not trimming. See docs/performance.md.
+const CONSENT_BUDGET = 7.1 * KB
+// Main: issue 9 asks 72 kB (it was 70.2 then); since then the core gained the money module, the
+// GrantStore and fleet refresh, telemetry and the Node signer. It ships 79.95 kB, of which the
+// dependencies are 53 kB (zod 26.5, openid-client with oauth4webapi 10.6, ky 8.6, jose 7.1) and
+// the SDK's own code about 27 kB. 72 kB needs ~8 kB of dependency removed: zod/mini instead of
+// classic zod (about −20 kB, but BasicSchema & co. are classic zod schemas users call .extend()
+// and .safeParse() on: a breaking change), or the SDK's own token-endpoint code instead of
+// openid-client (about −8 kB net; the project's chosen OAuth library). See docs/performance.md.
+const MAIN_BUDGET = 80.25 * KB
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pkg = (name) => ({ name, test: (p) => new RegExp(`(^|/)node_modules/${name}/`).test(p) })
 const src = (dir, name) => ({ name, test: (p) => new RegExp(`(^|/)src/${dir}/`).test(p) })
@@ -104,6 +116,19 @@ function shares(inputs) {
     .join(', ')
 }
 
+/** Each input's minified bytes in the bundle, largest first, for --why. */
+function breakdown(inputs) {
+  const rows = Object.entries(inputs)
+    .map(([path, { bytesInOutput }]) => [path.replace(/^.*node_modules\//, ''), bytesInOutput])
+    .filter(([, bytes]) => bytes > 0)
+    .sort((a, b) => b[1] - a[1])
+  const total = rows.reduce((sum, [, bytes]) => sum + bytes, 0)
+  return rows.map(
+    ([path, bytes]) => `${String(bytes).padStart(9)} B ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${path}`,
+  )
+}
+
+const why = process.argv.includes('--why')
 const problems = []
 for (const e of ENTRIES) {
   let b
@@ -119,6 +144,7 @@ for (const e of ENTRIES) {
     `${e.name.padEnd(22)} ${kb(b.gzip).padStart(9)} gzip (budget ${kb(e.budget)}, ${kb(b.code.length)} minified) ` +
       `${over ? 'OVER' : 'ok'} — ${shares(b.inputs)}`,
   )
+  if (why) console.log(breakdown(b.inputs).join('\n'))
   for (const rule of e.forbidden) {
     const hits = paths.filter((p) => rule.test(p))
     if (hits.length > 0) {

@@ -40,7 +40,7 @@ import { createDpopProver, type DpopProver } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
 import { eciTransport } from './request/node-transport.js'
 import { ResponseVerifier } from './request/response-jwt.js'
-import { resolveTimeout } from './resolve.js'
+import { badOption, resolveTimeout } from './resolve.js'
 import { traced } from './telemetry.js'
 
 /** Options of {@link EciConsumer.beginConsent}. */
@@ -219,10 +219,9 @@ export class EciConsumer {
    */
   async beginConsent(options: BeginConsentOptions): Promise<BeginConsentResult> {
     const { o, clock, resource } = this.#p
-    if (!o.redirectUri)
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, 'beginConsent needs the `redirectUri` option')
+    if (!o.redirectUri) throw badOption('beginConsent needs the `redirectUri` option')
     if (options === null || typeof options !== 'object') {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, 'beginConsent needs { scopes }')
+      throw badOption('beginConsent needs { scopes }')
     }
     const metadata = this.metadata
     const { transaction, codeChallenge } = await createConsentTransaction({
@@ -243,7 +242,7 @@ export class EciConsumer {
     const params = authorizationParams(transaction, codeChallenge, { authorizationDetails: rar })
     for (const [name, value] of Object.entries(options.extraParams ?? {})) {
       if (PROTECTED_PARAMS.has(name)) {
-        throw new EciConfigError(ErrorCode.INVALID_OPTION, `extraParams cannot set the protocol parameter "${name}"`)
+        throw badOption(`extraParams cannot set the protocol parameter "${name}"`)
       }
       params.set(name, String(value))
     }
@@ -304,13 +303,13 @@ export class EciConsumer {
       typeof given.codeVerifier !== 'string' ||
       !given.codeVerifier
     ) {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, 'exchangeCode needs { code, codeVerifier }')
+      throw badOption('exchangeCode needs { code, codeVerifier }')
     }
     const redirectUri =
       given.redirectUri === undefined
         ? o.redirectUri
         : requireRedirectUri(given.redirectUri, o.allowInsecureRequests).href
-    if (!redirectUri) throw new EciConfigError(ErrorCode.INVALID_OPTION, 'exchangeCode needs a redirect URI')
+    if (!redirectUri) throw badOption('exchangeCode needs a redirect URI')
     const grant = await this.#p.tokens.exchangeCode({
       code: given.code,
       codeVerifier: given.codeVerifier,
@@ -367,14 +366,11 @@ export class EciConsumer {
     const g = assertGrant(grant)
     const { o, resource, dpop } = this.#p
     if (g.issuer !== this.metadata.issuer || g.clientId !== o.clientId) {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, 'The grant belongs to another provider or client')
+      throw badOption('The grant belongs to another provider or client')
     }
     if (g.resource !== resource) {
       // Never send a token to an endpoint it was not issued for.
-      throw new EciConfigError(
-        ErrorCode.INVALID_OPTION,
-        'The grant was issued for another ECI resource than this consumer uses',
-      )
+      throw badOption('The grant was issued for another ECI resource than this consumer uses')
     }
     if (g.dpopJkt !== undefined && g.dpopJkt !== dpop?.jkt) {
       throw new EciConfigError(

@@ -269,27 +269,7 @@ export class EciNetworkError extends EciError {
   }
 }
 
-const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
-
-/**
- * An echoed `Authorization` credential: `Bearer`, `DPoP` or `Basic` and a token68 of 16 or more
- * characters (shorter words are prose: "Bearer token expired"). A `Basic` credential carries the
- * client secret, which no other rule here knows.
- */
-const CREDENTIAL = /\b(Bearer|DPoP|Basic)(\s+)[A-Za-z0-9\-._~+/]{16,}=*/gi
-
-/**
- * Replaces every occurrence of each secret in `text` with `[redacted]`, and any JWT-shaped
- * string or echoed `Authorization` credential too (a provider may echo the request JWT, a token
- * or the request's headers back in its error text).
- */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text.replace(JWT_SHAPED, '[redacted]').replace(CREDENTIAL, '$1$2[redacted]')
-  for (const secret of secrets) {
-    if (secret && secret.length >= 8) out = out.split(secret).join('[redacted]')
-  }
-  return out
-}
+export { redact } from './redact.js'
 
 /**
  * HTTP-client errors (ky's) hold the `Request`, whose headers carry the access token; keep only
@@ -354,16 +334,14 @@ function networkError(error: unknown, context: string, where: ForeignErrorContex
   )
 }
 
-/**
- * The one boundary that turns foreign errors into SDK errors, keeping the original in `cause`:
- * our own errors pass through; aborts and timeouts (DOMException) become {@link EciNetworkError};
- * a failed or cut-off `fetch` becomes a network error with its root cause; zod and jose errors
- * keep their meaning; anything else is `ERR_ECI_INTERNAL`.
- */
-export function toEciError(foreign: unknown, context = 'ECIS call', where: ForeignErrorContext = {}): EciError {
-  if (foreign instanceof EciError) return foreign
-  const error = withoutRequest(foreign)
-  const name = error instanceof Error || (typeof error === 'object' && error !== null) ? (error as Error).name : ''
+/** The `name` of a thrown value, when it has one. */
+function nameOf(error: unknown): string {
+  return error instanceof Error || (typeof error === 'object' && error !== null) ? String((error as Error).name) : ''
+}
+
+/** A timeout, an abort or a failed `fetch` as an {@link EciNetworkError}; `undefined` for anything else. */
+function asNetworkError(error: unknown, context: string, where: ForeignErrorContext): EciNetworkError | undefined {
+  const name = nameOf(error)
   if (name === 'TimeoutError') {
     return new EciNetworkError(ErrorCode.TIMEOUT, `${context} timed out`, { cause: error, host: where.host })
   }
@@ -373,7 +351,37 @@ export function toEciError(foreign: unknown, context = 'ECIS call', where: Forei
   if (isNetworkFailure(error, name) || (where.network && error instanceof Error)) {
     return networkError(error, context, where)
   }
-  if (name === 'ZodError') {
+  return undefined
+}
+
+function internalError(error: unknown, context: string): EciError {
+  return new EciError(ErrorCode.INTERNAL, `${context} failed unexpectedly`, { cause: error })
+}
+
+/**
+ * The boundary for a plain `fetch` of a request that carries no credential (the consent
+ * entry's metadata request): our own errors pass through, an abort or timeout is an
+ * {@link EciNetworkError} `ABORTED` / `TIMEOUT`, any other `Error` is a network failure with its
+ * root cause, and a thrown non-`Error` is `ERR_ECI_INTERNAL`. {@link toEciError} is this plus
+ * the HTTP client's, zod's and jose's errors, which a plain `fetch` never throws.
+ */
+export function fetchFailure(foreign: unknown, context: string): EciError {
+  if (foreign instanceof EciError) return foreign
+  return asNetworkError(foreign, context, { network: true }) ?? internalError(foreign, context)
+}
+
+/**
+ * The one boundary that turns foreign errors into SDK errors, keeping the original in `cause`:
+ * our own errors pass through; aborts and timeouts (DOMException) become {@link EciNetworkError};
+ * a failed or cut-off `fetch` becomes a network error with its root cause; zod and jose errors
+ * keep their meaning; anything else is `ERR_ECI_INTERNAL`.
+ */
+export function toEciError(foreign: unknown, context = 'ECIS call', where: ForeignErrorContext = {}): EciError {
+  if (foreign instanceof EciError) return foreign
+  const error = withoutRequest(foreign)
+  const network = asNetworkError(error, context, where)
+  if (network) return network
+  if (nameOf(error) === 'ZodError') {
     return new EciValidationError(`${context}: invalid data`, [], { cause: error })
   }
   const joseCode = (error as { code?: unknown } | null)?.code
@@ -384,5 +392,5 @@ export function toEciError(foreign: unknown, context = 'ECIS call', where: Forei
       { status: 0, cause: error },
     )
   }
-  return new EciError(ErrorCode.INTERNAL, `${context} failed unexpectedly`, { cause: error })
+  return internalError(error, context)
 }

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
+import { requireAbsoluteUrl } from './metadata.js'
 import { CONSENT_SCOPES, DEFAULT_SCOPE_NAMES } from './scopes.js'
 import type { ConsentTransaction } from './transaction.js'
 
@@ -49,7 +50,7 @@ export function authorizationParams(
   options: AuthorizationParamsOptions,
 ): URLSearchParams {
   if (typeof codeChallenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'codeChallenge must be a base64url S256 code challenge')
+    throw badOption('codeChallenge must be a base64url S256 code challenge')
   }
   const params = new URLSearchParams({
     response_type: 'code',
@@ -87,17 +88,9 @@ function defaultActions(scopes: string[]): string[] {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
  */
 export function buildAuthorizationUrl(authorizationEndpoint: string | URL, params: URLSearchParams): string {
-  let url: URL
-  try {
-    url = new URL(authorizationEndpoint)
-  } catch (cause) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'the authorization endpoint is not an absolute URL', { cause })
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash !== '') {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      'the authorization endpoint must be an http(s) URL without fragment',
-    )
+  const url = requireAbsoluteUrl(authorizationEndpoint, 'authorizationEndpoint')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw badOption('`authorizationEndpoint` must be an http(s) URL')
   }
   for (const key of new Set(params.keys())) url.searchParams.delete(key)
   for (const [key, value] of params) url.searchParams.append(key, value)

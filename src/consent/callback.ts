@@ -4,7 +4,8 @@
  * @module
  */
 
-import { EciConfigError, EciConsentError, ErrorCode } from '../errors.js'
+import { EciConsentError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 import { parseUrl } from './metadata.js'
 import { assertConsentTransaction, type ConsentTransaction } from './transaction.js'
 import { urlBase } from './validate.js'
@@ -41,7 +42,7 @@ function single(params: URLSearchParams, name: string): string | undefined {
 export function parseCallbackUrl(callbackUrl: string | URL): URL {
   const url = parseUrl(callbackUrl)
   if (!url) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'the callback URL must be an absolute URL')
+    throw badOption('the callback URL must be an absolute URL')
   }
   return url
 }
@@ -83,10 +84,7 @@ export function checkConsentCallback(
   const tx = assertConsentTransaction(transaction, options)
   const redirect = new URL(tx.redirectUri)
   if (urlBase(url) !== urlBase(redirect)) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      `the callback URL is not the transaction's redirect URI (${urlBase(redirect)})`,
-    )
+    throw badOption(`the callback URL is not the transaction's redirect URI (${urlBase(redirect)})`)
   }
   const params = url.searchParams
 

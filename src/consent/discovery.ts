@@ -6,7 +6,7 @@
  */
 
 import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../bounded-body.js'
-import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode, toEciError } from '../errors.js'
+import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode, fetchFailure } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveFunction, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type AuthorizationServerMetadata, checkIssuer, checkMetadataMembers, requireIssuer } from './metadata.js'
 
@@ -110,7 +110,7 @@ export async function fetchAuthorizationServerMetadata(
         signal,
       )
     } catch (cause) {
-      throw toEciError(cause, `the metadata request to ${url}`, { network: true })
+      throw fetchFailure(cause, `the metadata request to ${url}`)
     }
     if (response === null || typeof response !== 'object' || typeof response.json !== 'function') {
       throw new EciNetworkError(ErrorCode.NETWORK, `the metadata request to ${url} did not produce a Response`)
@@ -140,7 +140,7 @@ export async function fetchAuthorizationServerMetadata(
       what: `the metadata at ${lastUrl}`,
     })
   } catch (cause) {
-    throw toEciError(cause, `the metadata request to ${lastUrl}`, { network: true })
+    throw fetchFailure(cause, `the metadata request to ${lastUrl}`)
   }
   let body: unknown
   try {

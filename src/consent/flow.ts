@@ -5,15 +5,15 @@
  * @module
  */
 
-import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
-import { hasMethods } from '../resolve.js'
+import { EciConsentError, EciError, ErrorCode } from '../errors.js'
+import { badOption, hasMethods } from '../resolve.js'
 import { authorizationParams, buildAuthorizationUrl } from './authorization-url.js'
 import { checkConsentCallback, parseCallbackUrl } from './callback.js'
 import { type FetchLike, fetchAuthorizationServerMetadata } from './discovery.js'
 import { checkConsentMetadata, resolveEciResource } from './metadata.js'
 import type { ConsentScope } from './scopes.js'
 import type { ConsentStore } from './store.js'
-import { assertConsentTransaction, createConsentTransaction } from './transaction.js'
+import { assertConsentTransaction, createConsentTransaction, epochSeconds, isStateShaped } from './transaction.js'
 
 /** Options of {@link beginConsent}. */
 export interface BeginConsentOptions {
@@ -84,7 +84,6 @@ const TX_PREFIX = 'tx:'
 const PENDING_KEY = 'pending'
 // Enough for a few tabs' worth of abandoned attempts; older ones are dropped.
 const MAX_PENDING = 5
-const STATE_SHAPE = /^[A-Za-z0-9_-]{22,512}$/
 
 interface PendingEntry {
   state: string
@@ -93,10 +92,7 @@ interface PendingEntry {
 
 function requireStore(store: unknown): ConsentStore {
   if (!hasMethods(store, ['get', 'set', 'delete'])) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      'store must be a ConsentStore with get, set and delete (e.g. sessionStorageStore())',
-    )
+    throw badOption('store must be a ConsentStore with get, set and delete (e.g. sessionStorageStore())')
   }
   return store as ConsentStore
 }
@@ -130,14 +126,6 @@ async function readPending(store: ConsentStore, now: number): Promise<PendingEnt
   }
 }
 
-function nowSeconds(now: number | undefined): number {
-  if (now === undefined) return Math.floor(Date.now() / 1000)
-  if (typeof now !== 'number' || !Number.isFinite(now)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'now must be a finite number of epoch seconds')
-  }
-  return now
-}
-
 /**
  * Starts consent in a browser: fetches the provider's metadata, makes a PKCE verifier and a
  * `state`, stores the transaction under that `state`, and returns the provider's
@@ -166,10 +154,10 @@ function nowSeconds(now: number | undefined): number {
  */
 export async function beginConsent(options: BeginConsentOptions): Promise<BeginConsentResult> {
   if (options === null || typeof options !== 'object') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'beginConsent needs an options object')
+    throw badOption('beginConsent needs an options object')
   }
   const store = requireStore(options.store)
-  const now = nowSeconds(options.now)
+  const now = epochSeconds(options.now)
   const allowInsecureRequests = options.allowInsecureRequests === true
 
   // Validates every option before any network traffic; issRequired and resource follow from
@@ -245,16 +233,16 @@ export async function parseConsentCallback(
   options: ParseConsentCallbackOptions,
 ): Promise<ConsentCallbackResult> {
   if (options === null || typeof options !== 'object') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'parseConsentCallback needs { store }')
+    throw badOption('parseConsentCallback needs { store }')
   }
   const store = requireStore(options.store)
-  const now = nowSeconds(options.now)
+  const now = epochSeconds(options.now)
   const callback = parseCallbackUrl(url)
 
   // Only a value shaped like our own states is used as a store key: a custom store never sees
   // an attacker's arbitrary string.
   const states = callback.searchParams.getAll('state')
-  const state = states.length === 1 && STATE_SHAPE.test(states[0]!) ? states[0] : undefined
+  const state = states.length === 1 && isStateShaped(states[0]) ? states[0] : undefined
   const stored = state ? await viaStore(() => store.get(TX_PREFIX + state)) : null
   const pending = await readPending(store, now)
 

@@ -7,6 +7,7 @@
  */
 
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 
 /**
  * The authorization server metadata members the SDK reads (RFC 8414 §2), plus the ECIS
@@ -37,10 +38,6 @@ export interface AuthorizationServerMetadata {
   /** ECIS: the JWS algorithms the provider accepts for request JWTs. */
   eci_request_signing_alg_values_supported?: string[]
   [member: string]: unknown
-}
-
-function badOption(message: string): EciConfigError {
-  return new EciConfigError(ErrorCode.INVALID_OPTION, message)
 }
 
 function badMetadata(message: string): EciConfigError {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 
 /**
  * What a customer can consent to, in ECIS terms: account data (`basic`), invoices (`invoice`)
@@ -27,6 +27,11 @@ export const DEFAULT_SCOPE_NAMES: Readonly<Record<ConsentScope, string>> = Objec
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+/** Whether `value` is an RFC 6749 scope token (what the `scope` parameter lists, space-separated). */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value)
+}
 
 /** Whether `value` is one of the {@link ConsentScope} names. */
 export function isConsentScope(value: unknown): value is ConsentScope {
@@ -52,16 +57,13 @@ export function isConsentScope(value: unknown): value is ConsentScope {
  */
 export function toProviderScopes(scopes: ConsentScope[], names?: Partial<Record<ConsentScope, string>>): string[] {
   if (!Array.isArray(scopes) || scopes.length === 0) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      '`scopes` must list at least one of basic, invoice, invoice_detail',
-    )
+    throw badOption('`scopes` must list at least one of basic, invoice, invoice_detail')
   }
   const resolved = resolveScopeNames(names)
   const out: string[] = []
   for (const scope of scopes) {
     if (!isConsentScope(scope)) {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`scopes` may contain only basic, invoice and invoice_detail')
+      throw badOption('`scopes` may contain only basic, invoice and invoice_detail')
     }
     if (!out.includes(resolved[scope])) out.push(resolved[scope])
   }
@@ -76,25 +78,16 @@ export function toProviderScopes(scopes: ConsentScope[], names?: Partial<Record<
 export function resolveScopeNames(names: unknown): Readonly<Record<ConsentScope, string>> {
   if (names === undefined) return DEFAULT_SCOPE_NAMES
   if (names === null || typeof names !== 'object' || Array.isArray(names)) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      '`scopeNames` must be an object mapping consent scopes to strings',
-    )
+    throw badOption('`scopeNames` must be an object mapping consent scopes to strings')
   }
   const out: Record<ConsentScope, string> = { ...DEFAULT_SCOPE_NAMES }
   for (const [key, value] of Object.entries(names)) {
     if (!isConsentScope(key)) {
-      throw new EciConfigError(
-        ErrorCode.INVALID_OPTION,
-        '`scopeNames` has an unknown key; expected basic, invoice or invoice_detail',
-      )
+      throw badOption('`scopeNames` has an unknown key; expected basic, invoice or invoice_detail')
     }
     if (value === undefined) continue
-    if (typeof value !== 'string' || !SCOPE_TOKEN.test(value)) {
-      throw new EciConfigError(
-        ErrorCode.INVALID_OPTION,
-        `\`scopeNames.${key}\` must be a non-empty scope token without spaces (RFC 6749 section 3.3)`,
-      )
+    if (!isScopeToken(value)) {
+      throw badOption(`\`scopeNames.${key}\` must be a non-empty scope token without spaces (RFC 6749 section 3.3)`)
     }
     out[key] = value
   }

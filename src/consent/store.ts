@@ -5,7 +5,7 @@
  */
 
 import { EciConfigError, ErrorCode } from '../errors.js'
-import { hasMethods } from '../resolve.js'
+import { badOption, hasMethods } from '../resolve.js'
 
 /**
  * Key-value storage for pending consent transactions (JSON strings, keyed by `state`). Methods
@@ -68,7 +68,7 @@ export const DEFAULT_STORE_PREFIX = 'ecis-consumer:consent:'
 export function sessionStorageStore(options: SessionStorageStoreOptions = {}): ConsentStore {
   const prefix = options.prefix ?? DEFAULT_STORE_PREFIX
   if (typeof prefix !== 'string') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'prefix must be a string')
+    throw badOption('prefix must be a string')
   }
   let storage: StorageLike | undefined
   try {
@@ -78,10 +78,7 @@ export function sessionStorageStore(options: SessionStorageStoreOptions = {}): C
     throw new EciConfigError(ErrorCode.INVALID_OPTION, 'sessionStorage is blocked in this context', { cause })
   }
   if (!hasMethods(storage, ['getItem', 'setItem', 'removeItem'])) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      'sessionStorage is not available here; pass another store (memoryStore() or your own ConsentStore)',
-    )
+    throw badOption('sessionStorage is not available here; pass another store (memoryStore() or your own ConsentStore)')
   }
   const s = storage as StorageLike
   return {

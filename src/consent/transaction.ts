@@ -5,9 +5,10 @@
  * @module
  */
 
-import { EciConfigError, EciConsentError, ErrorCode } from '../errors.js'
+import { EciConsentError, ErrorCode } from '../errors.js'
+import { badOption, resolveNonEmptyString, resolveSeconds } from '../resolve.js'
 import { parseUrl, requireHttpsUrl, requireIssuer, requireRedirectUri } from './metadata.js'
-import { type ConsentScope, isConsentScope, toProviderScopes } from './scopes.js'
+import { type ConsentScope, isConsentScope, isScopeToken, toProviderScopes } from './scopes.js'
 import { isNonEmptyString, requireStringList } from './validate.js'
 
 /** How long a consent transaction stays valid by default, in seconds. */
@@ -102,7 +103,6 @@ export interface AssertConsentTransactionOptions {
 
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
 const STATE = /^[A-Za-z0-9_-]{22,512}$/
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
 /** base64url without padding (RFC 4648 §5). */
 export function base64url(bytes: Uint8Array): string {
@@ -125,10 +125,16 @@ export async function codeChallengeS256(codeVerifier: string): Promise<string> {
   return base64url(new Uint8Array(digest))
 }
 
-function epochSeconds(now: number | undefined, name: string): number {
+/** Whether `value` has the shape of a `state` this module makes (or accepts): 22–512 base64url characters. */
+export function isStateShaped(value: unknown): value is string {
+  return typeof value === 'string' && STATE.test(value)
+}
+
+/** The `now` option: epoch seconds, or the clock's when it is not given. */
+export function epochSeconds(now: number | undefined): number {
   if (now === undefined) return Math.floor(Date.now() / 1000)
   if (typeof now !== 'number' || !Number.isFinite(now)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, `${name} must be a finite number of epoch seconds`)
+    throw badOption('now must be a finite number of epoch seconds')
   }
   return now
 }
@@ -156,37 +162,28 @@ export async function createConsentTransaction(
   input: CreateConsentTransactionInput,
 ): Promise<CreatedConsentTransaction> {
   if (input === null || typeof input !== 'object') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'createConsentTransaction needs an options object')
+    throw badOption('createConsentTransaction needs an options object')
   }
   const { issuer, redirectUri, resource } = input
   const insecure = input.allowInsecureRequests === true
-  for (const [name, value] of [
-    ['issuer', issuer],
-    ['clientId', input.clientId],
-    ['redirectUri', redirectUri],
-  ]) {
-    if (!isNonEmptyString(value))
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, `\`${name}\` must be a non-empty string`)
-  }
+  resolveNonEmptyString(issuer, 'issuer')
+  resolveNonEmptyString(input.clientId, 'clientId')
+  resolveNonEmptyString(redirectUri, 'redirectUri')
   requireIssuer(issuer, insecure)
   requireRedirectUri(redirectUri, insecure)
   const scopes = toProviderScopes(input.scopes, input.scopeNames)
   if (resource !== undefined) {
-    if (typeof resource !== 'string')
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`resource` must be a URL string')
+    if (typeof resource !== 'string') throw badOption('`resource` must be a URL string')
     requireHttpsUrl(resource, 'resource', insecure)
   }
   const accounts = input.accounts === undefined ? undefined : requireStringList(input.accounts, 'accounts')
   if (typeof input.issRequired !== 'boolean') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'issRequired must be a boolean')
+    throw badOption('issRequired must be a boolean')
   }
-  const ttl = input.ttl ?? DEFAULT_CONSENT_TTL
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'ttl must be a positive number of seconds')
-  }
-  const now = epochSeconds(input.now, 'now')
-  if (input.state !== undefined && (typeof input.state !== 'string' || !STATE.test(input.state))) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'state must be at least 22 base64url characters (128 bits)')
+  const ttl = resolveSeconds(input.ttl, 'ttl', DEFAULT_CONSENT_TTL)
+  const now = epochSeconds(input.now)
+  if (input.state !== undefined && !isStateShaped(input.state)) {
+    throw badOption('state must be at least 22 base64url characters (128 bits)')
   }
 
   const codeVerifier = randomToken()
@@ -232,16 +229,16 @@ export function assertConsentTransaction(
   value: unknown,
   options: AssertConsentTransactionOptions = {},
 ): ConsentTransaction {
-  const now = epochSeconds(options?.now, 'now')
+  const now = epochSeconds(options?.now)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('not an object')
   const t = value as Record<string, unknown>
   if (t.v !== 1) throw invalid('unknown format version')
   if (!isNonEmptyString(t.issuer) || !parseUrl(t.issuer)) throw invalid('issuer')
   if (!isNonEmptyString(t.clientId)) throw invalid('clientId')
   if (!isNonEmptyString(t.redirectUri) || !parseUrl(t.redirectUri)) throw invalid('redirectUri')
-  if (typeof t.state !== 'string' || !STATE.test(t.state)) throw invalid('state')
+  if (!isStateShaped(t.state)) throw invalid('state')
   if (typeof t.codeVerifier !== 'string' || !VERIFIER.test(t.codeVerifier)) throw invalid('codeVerifier')
-  if (!isStringArray(t.scopes, (s) => SCOPE_TOKEN.test(s))) throw invalid('scopes')
+  if (!isStringArray(t.scopes, isScopeToken)) throw invalid('scopes')
   if (t.resource !== undefined && (!isNonEmptyString(t.resource) || !parseUrl(t.resource))) throw invalid('resource')
   if (t.accounts !== undefined && !isStringArray(t.accounts, (s) => s.length > 0)) throw invalid('accounts')
   if (t.actions !== undefined && !isStringArray(t.actions, isConsentScope)) throw invalid('actions')

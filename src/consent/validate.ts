@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 
 /** Whether `value` is a string with at least one character. */
 export function isNonEmptyString(value: unknown): value is string {
@@ -23,7 +23,7 @@ export function urlBase(url: URL): string {
 /** A list of non-empty strings with at least one entry, copied. */
 export function requireStringList(value: unknown, name: string): string[] {
   if (!Array.isArray(value) || value.length === 0 || !value.every(isNonEmptyString)) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, `\`${name}\` must be a non-empty array of non-empty strings`)
+    throw badOption(`\`${name}\` must be a non-empty array of non-empty strings`)
   }
   return [...new Set(value)]
 }

@@ -3,8 +3,8 @@
  * closures, so it survives `JSON.stringify` / `JSON.parse` and any database.
  * @module
  */
-import { EciConfigError, EciHttpError, ErrorCode } from '../errors.js'
-import { isTokenSyntax } from '../resolve.js'
+import { EciHttpError, ErrorCode } from '../errors.js'
+import { badOption, isTokenSyntax } from '../resolve.js'
 
 /** A consented, stored authorization to read one customer's accounts from one provider. */
 export interface Grant {
@@ -154,7 +154,6 @@ export function assertGrant(value: unknown): Grant {
     (g.refreshToken === undefined || isTokenSyntax(g.refreshToken)) &&
     (g.issuedAt === undefined || Number.isFinite(g.issuedAt)) &&
     (g.dpopJkt === undefined || typeof g.dpopJkt === 'string')
-  if (!ok)
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'Not a Grant: expected the object completeConsent returned')
+  if (!ok) throw badOption('Not a Grant: expected the object completeConsent returned')
   return g
 }

@@ -3,7 +3,8 @@
  * found by binary search over the date-ordered ids), then ordered, bounded-concurrency fetching.
  * @module
  */
-import { EciConfigError, EciValidationError, ErrorCode } from '../errors.js'
+import { EciValidationError } from '../errors.js'
+import { badOption } from '../resolve.js'
 import { isCalendarDate } from '../schemas/fields.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 
@@ -70,20 +71,20 @@ export interface InvoiceFetcher {
 export function checkInvoicesOptions(options: InvoicesOptions): void {
   const { since, after, skip, concurrency = 4 } = options
   if (since !== undefined && !(typeof since === 'string' && isCalendarDate(since))) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, '`since` must be a YYYY-MM-DD date')
+    throw badOption('`since` must be a YYYY-MM-DD date')
   }
   if (after !== undefined && (typeof after !== 'string' || after === '')) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, '`after` must be a system_invoice_id')
+    throw badOption('`after` must be a system_invoice_id')
   }
   if (skip !== undefined && (skip === null || typeof (skip as Iterable<string>)[Symbol.iterator] !== 'function')) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, '`skip` must be an iterable of system_invoice_ids')
+    throw badOption('`skip` must be an iterable of system_invoice_ids')
   }
   checkConcurrency(concurrency)
 }
 
 function checkConcurrency(concurrency: number): void {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, '`concurrency` must be a whole number from 1 to 16')
+    throw badOption('`concurrency` must be a whole number from 1 to 16')
   }
 }
 

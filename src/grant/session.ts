@@ -4,8 +4,9 @@
  * concurrent calls, and hands every rotated grant to `onGrant`.
  * @module
  */
-import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
+import { EciConsentError, EciError, ErrorCode } from '../errors.js'
 import type { CallOptions, EciClient, InvalidTokenHandler, InvalidTokenState } from '../request/client.js'
+import { badOption } from '../resolve.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { Grant } from './grant.js'
 import { checkInvoicesOptions, type InvoicesOptions, readInvoices } from './invoices.js'
@@ -111,7 +112,7 @@ export class EciSession {
     checkInvoicesOptions(options)
     const { signal } = options
     if (options.basic !== undefined && options.basic?.system_account_id !== systemAccountId) {
-      throw new EciConfigError(ErrorCode.INVALID_OPTION, '`basic` must be the Basic of the same account')
+      throw badOption('`basic` must be the Basic of the same account')
     }
     const basic = options.basic ?? (await this.basic(systemAccountId, { signal }))
     yield* readInvoices(basic, options, {

@@ -7,8 +7,8 @@
  * window or marks the grant `needs_consent` with `ERR_ECI_REFRESH_OUTCOME_UNKNOWN`.
  * @module
  */
-import { EciConfigError, EciConsentError, EciError, ErrorCode } from '../errors.js'
-import { hasMethods, resolveNonEmptyString } from '../resolve.js'
+import { EciConsentError, EciError, ErrorCode } from '../errors.js'
+import { badOption, hasMethods, resolveNonEmptyString } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import type { Grant } from './grant.js'
 import type { SessionBackend } from './session.js'
@@ -184,10 +184,7 @@ export interface SaveGrantOptions {
 export function checkSaveOptions(save: Partial<SaveGrantOptions>): SaveGrantOptions {
   const store = save?.store
   if (!hasMethods(store, ['get', 'put', 'lock', 'markNeedsConsent'])) {
-    throw new EciConfigError(
-      ErrorCode.INVALID_OPTION,
-      '`store` must be a GrantStore (memoryGrantStore(), postgresGrantStore(), redisGrantStore())',
-    )
+    throw badOption('`store` must be a GrantStore (memoryGrantStore(), postgresGrantStore(), redisGrantStore())')
   }
   return { store: store as GrantStore, key: resolveNonEmptyString(save.key, 'key') }
 }

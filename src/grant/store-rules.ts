@@ -5,7 +5,8 @@
  * @internal
  * @module
  */
-import { EciConfigError, EciError, ErrorCode } from '../errors.js'
+import { EciError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 import { assertGrant, type Grant } from './grant.js'
 import type { GrantStatus, StoredGrant } from './store.js'
 
@@ -18,18 +19,14 @@ export const MAX_GRANT_JSON_LENGTH = 1_048_576
 
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode))
 
-function invalid(message: string): EciConfigError {
-  return new EciConfigError(ErrorCode.INVALID_OPTION, message)
-}
-
 /** A grant key: 1 – 512 characters, no control characters. @throws {EciConfigError} */
 export function checkStoreKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STORE_KEY_LENGTH) {
-    throw invalid(`A grant store key must be a string of 1 to ${MAX_STORE_KEY_LENGTH} characters`)
+    throw badOption(`A grant store key must be a string of 1 to ${MAX_STORE_KEY_LENGTH} characters`)
   }
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i)
-    if (c < 0x20 || c === 0x7f) throw invalid('A grant store key must not contain control characters')
+    if (c < 0x20 || c === 0x7f) throw badOption('A grant store key must not contain control characters')
   }
   return key
 }
@@ -37,14 +34,14 @@ export function checkStoreKey(key: unknown): string {
 /** An integer number of milliseconds in [min, MAX_LOCK_MS]. @throws {EciConfigError} */
 export function checkMs(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_LOCK_MS) {
-    throw invalid(`${name} must be an integer number of milliseconds from ${min} to ${MAX_LOCK_MS}`)
+    throw badOption(`${name} must be an integer number of milliseconds from ${min} to ${MAX_LOCK_MS}`)
   }
   return value
 }
 
 /** `{ ttlMs, waitMs }` of `lock()`. @throws {EciConfigError} */
 export function checkLockOptions(options: unknown): { ttlMs: number; waitMs: number } {
-  if (options === null || typeof options !== 'object') throw invalid('lock() needs options { ttlMs, waitMs }')
+  if (options === null || typeof options !== 'object') throw badOption('lock() needs options { ttlMs, waitMs }')
   const { ttlMs, waitMs } = options as { ttlMs?: unknown; waitMs?: unknown }
   return { ttlMs: checkMs(ttlMs, 'ttlMs', 1), waitMs: waitMs === undefined ? 0 : checkMs(waitMs, 'waitMs', 0) }
 }
@@ -52,11 +49,11 @@ export function checkLockOptions(options: unknown): { ttlMs: number; waitMs: num
 /** `{ ifVersion? }` of `put()` and `markNeedsConsent()`. @throws {EciConfigError} */
 export function checkPutOptions(options: unknown): { ifVersion?: number | undefined } {
   if (options === undefined) return {}
-  if (options === null || typeof options !== 'object') throw invalid('Grant store options must be an object')
+  if (options === null || typeof options !== 'object') throw badOption('Grant store options must be an object')
   const { ifVersion } = options as { ifVersion?: unknown }
   if (ifVersion === undefined) return {}
   if (typeof ifVersion !== 'number' || !Number.isSafeInteger(ifVersion) || ifVersion < 0) {
-    throw invalid('ifVersion must be a version a grant store returned (an integer ≥ 0; 0 = not stored yet)')
+    throw badOption('ifVersion must be a version a grant store returned (an integer ≥ 0; 0 = not stored yet)')
   }
   return { ifVersion }
 }
@@ -64,7 +61,7 @@ export function checkPutOptions(options: unknown): { ifVersion?: number | undefi
 /** A needs-consent reason: one of the SDK's `ERR_ECI_…` codes. @throws {EciConfigError} */
 export function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || !ERROR_CODES.has(reason)) {
-    throw invalid('A needs-consent reason must be one of the ErrorCode values (ERR_ECI_…)')
+    throw badOption('A needs-consent reason must be one of the ErrorCode values (ERR_ECI_…)')
   }
   return reason
 }
@@ -74,7 +71,7 @@ export function serializeGrant(grant: Grant): string {
   assertGrant(grant)
   const json = JSON.stringify(grant)
   if (json.length > MAX_GRANT_JSON_LENGTH)
-    throw invalid(`A grant must serialise to at most ${MAX_GRANT_JSON_LENGTH} characters`)
+    throw badOption(`A grant must serialise to at most ${MAX_GRANT_JSON_LENGTH} characters`)
   return json
 }
 

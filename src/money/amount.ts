@@ -1,10 +1,4 @@
-/**
- * Exact decimal amounts on bigint: `units × 10^-scale`, parsed from the decimal text of a
- * number, so no binary floating point ever enters a sum.
- *
- * @module
- */
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 
 /**
  * An exact decimal: the value is `units / 10^scale`. `{ units: 1234n, scale: 2 }` is 12.34.
@@ -49,15 +43,11 @@ const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
 const MAX_TEXT = 400
 const MAX_SCALE = 400
 
-function bad(message: string): EciConfigError {
-  return new EciConfigError(ErrorCode.INVALID_OPTION, message)
-}
-
 const pow10 = (n: number): bigint => 10n ** BigInt(n)
 
 function checkScale(scale: unknown, name: string): number {
   if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > MAX_SCALE) {
-    throw bad(`${name} must be a whole number from 0 to ${MAX_SCALE}`)
+    throw badOption(`${name} must be a whole number from 0 to ${MAX_SCALE}`)
   }
   return scale
 }
@@ -69,7 +59,7 @@ function checkScale(scale: unknown, name: string): number {
 export function checkRounding(rounding: unknown): RoundingMode {
   if (rounding === undefined) return 'half-up'
   if (!ROUNDING_MODES.includes(rounding as RoundingMode)) {
-    throw bad(`\`rounding\` must be one of ${ROUNDING_MODES.join(', ')}`)
+    throw badOption(`\`rounding\` must be one of ${ROUNDING_MODES.join(', ')}`)
   }
   return rounding as RoundingMode
 }
@@ -84,7 +74,7 @@ function fromText(text: string, what: string): ExactAmount {
   const m = text.length <= MAX_TEXT ? DECIMAL_TEXT.exec(text) : null
   const [, sign = '', whole = '', fraction = '', exponent = '0'] = m ?? []
   if (!m || whole.length + fraction.length === 0 || Math.abs(Number(exponent)) > MAX_SCALE) {
-    throw bad(`${what} is not a decimal number`)
+    throw badOption(`${what} is not a decimal number`)
   }
   const digits = BigInt(`${sign}${whole}${fraction}`)
   const scale = fraction.length - Number(exponent)
@@ -114,12 +104,12 @@ export function exactAmount(value: AmountInput): ExactAmount {
  */
 export function readAmount(value: unknown, what: string): ExactAmount {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw bad(`${what} must be a finite number`)
+    if (!Number.isFinite(value)) throw badOption(`${what} must be a finite number`)
     return fromText(String(value), what)
   }
   if (typeof value === 'string') return fromText(value, what)
   if (isExactAmount(value)) return { units: value.units, scale: value.scale }
-  throw bad(`${what} must be a number, a decimal string or an ExactAmount`)
+  throw badOption(`${what} must be a number, a decimal string or an ExactAmount`)
 }
 
 /** `amount` at a scale ≥ its own (exact: only adds zeros). */

@@ -1,8 +1,4 @@
-/**
- * `auditHistory`: the checks that tie an account's consecutive invoices together.
- * @module
- */
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 import type { InvoiceDetail } from '../schemas/responses.js'
 import { compareAmounts, formatAmount } from './amount.js'
 import { invoiceFindings } from './audit-invoice.js'
@@ -112,8 +108,7 @@ function duplicate(detail: InvoiceDetail, index: number, first: number): AuditFi
  */
 export function auditHistory(details: readonly InvoiceDetail[], options?: HistoryAuditOptions): AuditFinding[] {
   const settings = auditSettings(options)
-  if (!Array.isArray(details))
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'auditHistory(): expected an array of InvoiceDetail')
+  if (!Array.isArray(details)) throw badOption('auditHistory(): expected an array of InvoiceDetail')
   const findings: AuditFinding[] = []
   const seen = new Map<string, number>()
   let previous: Entry | undefined

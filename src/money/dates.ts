@@ -1,8 +1,4 @@
-/**
- * Calendar days of `YYYY-MM-DD` dates as whole numbers, for the audits' date arithmetic.
- * @module
- */
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const MS_PER_DAY = 86_400_000
@@ -15,7 +11,7 @@ export function dayNumber(value: unknown, what: string): number {
   const m = typeof value === 'string' ? DATE.exec(value) : null
   const time = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN
   if (!m || Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, `${what} must be a YYYY-MM-DD date`)
+    throw badOption(`${what} must be a YYYY-MM-DD date`)
   }
   return time / MS_PER_DAY
 }

@@ -1,8 +1,4 @@
-/**
- * What the money audits report, and their options (resolved once per audit).
- * @module
- */
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 import { type AmountInput, checkRounding, type ExactAmount, type RoundingMode, readAmount } from './amount.js'
 
 /**
@@ -108,23 +104,19 @@ export interface AuditSettings {
   nextStartOffset: 0 | 1
 }
 
-function bad(message: string): EciConfigError {
-  return new EciConfigError(ErrorCode.INVALID_OPTION, message)
-}
-
 /**
  * Validates audit options.
  * @throws {EciConfigError} for a negative or non-decimal tolerance, or an unknown rounding or contiguity.
  */
 export function auditSettings(options: HistoryAuditOptions | undefined): AuditSettings {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw bad('audit options must be an object')
+    throw badOption('audit options must be an object')
   }
   const { tolerance, rounding, contiguity = 'next-day' } = options ?? {}
   const exactTolerance = tolerance === undefined ? undefined : readAmount(tolerance, '`tolerance`')
-  if (exactTolerance && exactTolerance.units < 0n) throw bad('`tolerance` must not be negative')
+  if (exactTolerance && exactTolerance.units < 0n) throw badOption('`tolerance` must not be negative')
   if (contiguity !== 'next-day' && contiguity !== 'same-day') {
-    throw bad("`contiguity` must be 'next-day' or 'same-day'")
+    throw badOption("`contiguity` must be 'next-day' or 'same-day'")
   }
   return {
     tolerance: exactTolerance,

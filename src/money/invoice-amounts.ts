@@ -3,7 +3,7 @@
  * @module
  */
 
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { badOption } from '../resolve.js'
 import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
 import { type ExactAmount, readAmount } from './amount.js'
 
@@ -56,7 +56,7 @@ const DETAIL_FIELDS: readonly InvoiceDetailAmountField[] = [
 function read(value: number, field: InvoiceDetailAmountField): ExactAmount {
   const what = `the invoice's \`${field}\``
   // Parsed invoices hold numbers only; a string here means the object was not parsed.
-  if (typeof value !== 'number') throw new EciConfigError(ErrorCode.INVALID_OPTION, `${what} must be a finite number`)
+  if (typeof value !== 'number') throw badOption(`${what} must be a finite number`)
   const amount = readAmount(value, what)
   // Money totals count in cents at least, so `12.3` reads as 1230 cents.
   if (MONEY_TOTALS.has(field) && amount.scale < 2) {
@@ -88,7 +88,7 @@ export function exactAmounts(detail: InvoiceDetail): ExactInvoiceDetailAmounts
 export function exactAmounts(invoice: Invoice): ExactInvoiceAmounts
 export function exactAmounts(invoice: Invoice | InvoiceDetail): ExactInvoiceAmounts | ExactInvoiceDetailAmounts {
   if (!invoice || typeof invoice !== 'object') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'exactAmounts(): expected an Invoice or InvoiceDetail object')
+    throw badOption('exactAmounts(): expected an Invoice or InvoiceDetail object')
   }
   if (!('energy_consumption_total' in invoice)) {
     return Object.freeze({ invoice_total: read(invoice.invoice_total, 'invoice_total') })
@@ -102,7 +102,7 @@ export function exactAmounts(invoice: Invoice | InvoiceDetail): ExactInvoiceAmou
  */
 export function exactDetailAmounts(detail: InvoiceDetail): ExactInvoiceDetailAmounts {
   if (!detail || typeof detail !== 'object') {
-    throw new EciConfigError(ErrorCode.INVALID_OPTION, 'expected an InvoiceDetail object')
+    throw badOption('expected an InvoiceDetail object')
   }
   const out: Partial<Record<InvoiceDetailAmountField, ExactAmount>> = {}
   // Typed `number`: a field name above that is not a number field of InvoiceDetail does not compile.
