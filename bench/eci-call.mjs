@@ -36,7 +36,7 @@ const scale = quick ? 0.25 : 1
 const CONFIG = {
   latency: { rounds: Math.round(3000 * scale), warmup: 400 },
   throughput: { rounds: Math.round(80 * scale), perBlock: 500, inFlight: 50, warmup: 6 },
-  history: { rounds: Math.round(16 * scale), warmup: 1, invoices: 500, latencyMs: 20, concurrency: 8 },
+  history: { rounds: Math.round(24 * scale), warmup: 1, invoices: 500, latencyMs: 20, concurrency: 8 },
 }
 const ACCOUNT = '0018-102'
 const TOKEN = 'bench-access-token-0123456789abcdef'

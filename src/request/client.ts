@@ -236,7 +236,7 @@ class DataPlane {
       if (httpError?.name === 'HTTPError' && httpError.response) {
         const { response } = httpError
         answered(response)
-        if (isRedirect(response)) throw redirectRefused(what, response, [accessToken])
+        if (isRedirect(response)) throw redirectRefused(what, response, [accessToken], resource)
         throw httpErrorFromResponse(response, httpError.data, { what, secrets: [accessToken] })
       }
       if (call.signal?.aborted) {

@@ -35,11 +35,14 @@ export function isRedirect(response: Response): boolean {
   return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
 }
 
-/** A redirect of the ECI POST: refused, naming where it pointed (origin only, never the query). */
-export function redirectRefused(what: string, response: Response, secrets: string[]): EciHttpError {
+/**
+ * A redirect of the ECI POST: refused, naming where it pointed (origin only, never the query); a
+ * relative `Location` is read against `requestUrl`.
+ */
+export function redirectRefused(what: string, response: Response, secrets: string[], requestUrl: string): EciHttpError {
   let origin: string | undefined
   try {
-    origin = new URL(response.headers.get('location') ?? '', response.url || undefined).origin
+    origin = new URL(response.headers.get('location') ?? '', response.url || requestUrl).origin
   } catch {}
   return new EciHttpError(
     ErrorCode.UNEXPECTED_REDIRECT,

@@ -87,6 +87,17 @@ describe.each(TRANSPORTS)('over %s', (_transport, fetch) => {
   })
 
   describe('the ECI POST never follows a redirect', () => {
+    it('a relative Location is named by the endpoint origin it resolves to', async () => {
+      server.on('/eci', (_req, res) => {
+        res.writeHead(302, { location: `/elsewhere?token=${ACCESS_TOKEN}` }).end()
+      })
+      const client = await hostileClient(server, 1000, fetch)
+      const error = (await client.basic('0018-102').catch((e: unknown) => e)) as EciHttpError
+      expect(error.code).toBe(ErrorCode.UNEXPECTED_REDIRECT)
+      expect(error.message).toContain(`to ${server.url}`)
+      expectNoSecret(error, [ACCESS_TOKEN])
+    })
+
     for (const status of [302, 307, 308]) {
       it(`a ${status} is refused with the Location origin, and nothing is sent there`, async () => {
         server.on('/eci', (_req, res) => {
