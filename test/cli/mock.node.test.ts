@@ -143,4 +143,16 @@ describe('ecis help', () => {
     expect(await main(['frobnicate'], unknown.io)).toBe(2)
     expect(unknown.stderr).toMatch(/^ecis: unknown command "frobnicate"\n\nUsage: ecis/)
   })
+
+  it('--refresh-reuse-window sets the tolerance for a reused rotated refresh token, and says so', async () => {
+    const run = spawnCli(['mock', '--port', '0', '--consent', 'auto', '--refresh-reuse-window', '30'])
+    cleanups.push(async () => {
+      if (run.child.exitCode === null) run.child.kill('SIGTERM')
+      await run.exit
+    })
+    await run.waitFor(/refresh {4}a rotated refresh token may be reused for 30 s/)
+    const refused = spawnCli(['mock', '--refresh-reuse-window', 'soon'])
+    expect(await refused.exit).toBe(2)
+    expect(refused.stderr).toContain('--refresh-reuse-window must be a whole number from 0 to 86400')
+  })
 })

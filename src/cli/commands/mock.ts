@@ -26,6 +26,9 @@ Options:
                            "ecis audit" reports: line-total, invoice-total, credit-remaining,
                            service-period, due-date, credit-carryover, period-gap,
                            period-overlap, duplicate-invoice, invoice-order
+  --refresh-reuse-window S tolerate reuse of a rotated refresh token for S seconds (default 0:
+                           any reuse revokes the grant); pair with the consumer's
+                           refreshReuseWindow
 `
 
 const CONSENT = ['interactive', 'auto', 'deny'] as const
@@ -43,6 +46,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
       consent: { type: 'string' },
       dialect: { type: 'string' },
       'bill-errors': { type: 'string' },
+      'refresh-reuse-window': { type: 'string' },
     },
     MOCK_USAGE,
   )
@@ -54,6 +58,9 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const billErrors = list(values['bill-errors'])?.map(
     (kind) => oneOf(kind, AUDIT_CHECKS, 'bill-errors', MOCK_USAGE) as MockBillErrorKind,
   )
+  const refreshReuseWindow = integer(values['refresh-reuse-window'], 'refresh-reuse-window', MOCK_USAGE, {
+    max: 86_400,
+  })
   const clientId = values['client-id']
   const redirectUris = values['redirect-uri'] ?? []
   const clients: MockClient[] = []
@@ -70,7 +77,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
 
   let server: Awaited<ReturnType<typeof startMockProviderServer>>
   try {
-    server = await startMockProviderServer({ port, seed, consent, dialect, clients, billErrors })
+    server = await startMockProviderServer({ port, seed, consent, dialect, clients, billErrors, refreshReuseWindow })
   } catch (cause) {
     const code = (cause as { code?: string }).code
     if (code === 'EADDRINUSE') {
@@ -99,6 +106,12 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     if (wrong.size > 0) {
       const kinds = [...wrong].map(([kind, n]) => `${kind} ×${n}`).join(', ')
       line(out, `  bills      wrong on purpose: ${kinds} ("ecis audit ACCOUNT" reports them)`)
+    }
+    if (refreshReuseWindow) {
+      line(
+        out,
+        `  refresh    a rotated refresh token may be reused for ${refreshReuseWindow} s (--refresh-reuse-window)`,
+      )
     }
     for (const owner of server.provider.fixtures.owners) {
       line(out, `  customer   ${owner.name}: ${owner.accounts.map((a) => a.systemAccountId).join(', ')}`)
