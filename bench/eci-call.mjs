@@ -17,13 +17,9 @@
 //   node bench/eci-call.mjs --only=latency # one measure (latency, throughput, history)
 
 import { deepStrictEqual } from 'node:assert'
-import { fork } from 'node:child_process'
 import { availableParallelism, loadavg } from 'node:os'
-import { exportJWK } from 'jose/key/export'
-import { generateKeyPair } from 'jose/key/generate/keypair'
-import { EciConsumer } from '../dist/index.js'
-import { createFloor } from './floor.mjs'
 import { history, latency, throughput } from './measures.mjs'
+import { ACCOUNT, sides, startProvider } from './sides.mjs'
 
 const quick = process.argv.includes('--quick')
 // --only=latency,throughput: a part of the table, for working on one measure.
@@ -35,58 +31,13 @@ const wanted = (name) => !only || only.includes(name)
 const scale = quick ? 0.25 : 1
 const CONFIG = {
   latency: { rounds: Math.round(3000 * scale), warmup: 400 },
-  throughput: { rounds: Math.round(80 * scale), perBlock: 500, inFlight: 50, warmup: 6 },
+  throughput: { rounds: Math.round(120 * scale), perBlock: 500, inFlight: 50, warmup: 6 },
   history: { rounds: Math.round(24 * scale), warmup: 1, invoices: 500, latencyMs: 20, concurrency: 8 },
 }
-const ACCOUNT = '0018-102'
-const TOKEN = 'bench-access-token-0123456789abcdef'
-
-const provider = fork(new URL('./provider.mjs', import.meta.url), {
-  env: {
-    ...process.env,
-    BENCH_LATENCY_MS: String(CONFIG.history.latencyMs),
-    BENCH_INVOICES: String(CONFIG.history.invoices),
-  },
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+const { provider, bases } = await startProvider({
+  BENCH_LATENCY_MS: String(CONFIG.history.latencyMs),
+  BENCH_INVOICES: String(CONFIG.history.invoices),
 })
-const bases = await new Promise((resolve, reject) => {
-  provider.once('message', resolve)
-  provider.once('exit', (code) => reject(new Error(`the bench provider exited (${code})`)))
-})
-
-const { privateKey } = await generateKeyPair('ES256', { extractable: true })
-const privateJwk = { ...(await exportJWK(privateKey)), kid: 'bench' }
-const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(TOKEN))).toString('base64url')
-
-async function sides(issuer) {
-  const consumer = await EciConsumer.discover({
-    issuer,
-    clientId: 'bench',
-    clientAuth: { method: 'private_key_jwt', key: privateJwk },
-    allowInsecureRequests: true,
-  })
-  const now = Math.floor(Date.now() / 1000)
-  const session = consumer.session({
-    issuer,
-    clientId: 'bench',
-    resource: consumer.resource,
-    accessToken: TOKEN,
-    tokenType: 'Bearer',
-    issuedAt: now,
-    expiresAt: now + 86_400,
-    scopes: ['eci:basic', 'eci:invoice', 'eci:invoice_detail'],
-    accounts: [ACCOUNT],
-  })
-  const floor = createFloor({
-    resource: consumer.resource,
-    clientId: 'bench',
-    key: privateKey,
-    kid: 'bench',
-    accessToken: TOKEN,
-    ath,
-  })
-  return { session, floor }
-}
 const fast = await sides(bases.fast)
 const slow = await sides(bases.slow)
 
