@@ -7,7 +7,8 @@ import { Queue, type Worker } from 'bullmq'
 import { EciConsumer } from '../consumer.js'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
-import { DEFAULT_TIMEOUT_MS, resolveTimeout } from '../resolve.js'
+import { eciTransport } from '../request/node-transport.js'
+import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveTimeout } from '../resolve.js'
 import type { GrantJobResult } from './grant-job.js'
 import { RequestLimiter, sleep } from './limiter.js'
 import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
@@ -147,7 +148,8 @@ export class EciSync {
         const consumer = await EciConsumer.discover({
           ...given,
           retry: given.retry ?? SYNC_RETRY,
-          fetch: limiter.fetch(given.fetch ?? globalThis.fetch.bind(globalThis)),
+          // Without an app `fetch`, the ECI POST keeps the SDK's default transport (node:http).
+          fetch: limiter.fetch(given.fetch ?? eciTransport(defaultFetch)),
         })
         const parts = { queue: this.#queue(id), consumer, limiter, log: this.#log }
         workers.push(startProviderWorker(o, provider, parts, settings))

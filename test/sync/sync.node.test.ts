@@ -3,6 +3,7 @@
  * server: scheduling, the grant job, incremental runs, 429 pauses, retries, lost consents,
  * schema breaks and the run summary. The many-process fleet is test/fleet-sync/.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EciConfigError, EciConsentError, ErrorCode, type GrantStore, memoryGrantStore } from '../../src/index.js'
@@ -137,6 +138,21 @@ describe('a run', () => {
     } finally {
       await w.sync.close()
     }
+  })
+
+  it("sends the ECI requests over the SDK's default transport (node:http), through the limiter", async () => {
+    const w = await world({ grants: 2 })
+    const paths: string[] = []
+    const onRequest = (message: unknown) => paths.push((message as { request: { path: string } }).request.path)
+    subscribe('http.client.request.start', onRequest)
+    try {
+      const { summary } = await runOnce(w, 'n1')
+      expect(summary.done).toBe(2)
+    } finally {
+      unsubscribe('http.client.request.start', onRequest)
+      await w.sync.close()
+    }
+    expect(paths.filter((p) => p.endsWith('/eci/v1'))).toHaveLength(w.eci().length)
   })
 
   it('the next night fetches only the new invoice of each account', async () => {
