@@ -75,7 +75,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('--jwks and --redirect-uri register a client: pass --client-id too', MOCK_USAGE)
   }
 
-  let server: Awaited<ReturnType<typeof startMockProviderServer>>
+  let server: MockServer
   try {
     server = await startMockProviderServer({ port, seed, consent, dialect, clients, billErrors, refreshReuseWindow })
   } catch (cause) {
@@ -88,39 +88,47 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     throw cause
   }
   try {
-    const out = io.stdout
-    line(out, 'ECIS mock provider')
-    line(out, `  issuer     ${server.issuer}`)
-    line(out, `  metadata   ${server.issuer}/.well-known/oauth-authorization-server`)
-    line(out, `  resource   ${server.resource}`)
-    line(out, `  consent    ${consent}${dialect === 'seed' ? '' : `, dialect ${dialect}`}, seed ${seed}`)
-    for (const c of clients) {
-      line(out, `  client     ${c.clientId} (private_key_jwt; key ids ${c.jwks?.keys.map((k) => k.kid).join(', ')})`)
-      for (const uri of c.redirectUris) line(out, `             redirect URI ${uri}`)
-    }
-    if (clients.length === 0) {
-      line(out, '  client     none registered: pass --client-id ID --jwks FILE --redirect-uri URI to use it')
-    }
-    const wrong = new Map<string, number>()
-    for (const e of server.provider.fixtures.billErrors) wrong.set(e.kind, (wrong.get(e.kind) ?? 0) + 1)
-    if (wrong.size > 0) {
-      const kinds = [...wrong].map(([kind, n]) => `${kind} ×${n}`).join(', ')
-      line(out, `  bills      wrong on purpose: ${kinds} ("ecis audit ACCOUNT" reports them)`)
-    }
-    if (refreshReuseWindow) {
-      line(
-        out,
-        `  refresh    a rotated refresh token may be reused for ${refreshReuseWindow} s (--refresh-reuse-window)`,
-      )
-    }
-    for (const owner of server.provider.fixtures.owners) {
-      line(out, `  customer   ${owner.name}: ${owner.accounts.map((a) => a.systemAccountId).join(', ')}`)
-    }
-    line(out, 'Stop with Ctrl-C.')
+    banner(io.stdout, server, { consent, dialect, seed, clients, refreshReuseWindow })
+    line(io.stdout, 'Stop with Ctrl-C.')
     await untilAborted(io.signal)
   } finally {
     await server.close()
   }
   line(io.stderr, 'ecis mock: stopped')
   return 0
+}
+
+type MockServer = Awaited<ReturnType<typeof startMockProviderServer>>
+
+/** What the running mock serves: endpoints, clients, wrong bills, reuse window, customers. */
+function banner(
+  out: CliIo['stdout'],
+  server: MockServer,
+  o: { consent: string; dialect: string; seed: number; clients: MockClient[]; refreshReuseWindow: number | undefined },
+): void {
+  const { consent, dialect, seed, clients, refreshReuseWindow } = o
+  line(out, 'ECIS mock provider')
+  line(out, `  issuer     ${server.issuer}`)
+  line(out, `  metadata   ${server.issuer}/.well-known/oauth-authorization-server`)
+  line(out, `  resource   ${server.resource}`)
+  line(out, `  consent    ${consent}${dialect === 'seed' ? '' : `, dialect ${dialect}`}, seed ${seed}`)
+  for (const c of clients) {
+    line(out, `  client     ${c.clientId} (private_key_jwt; key ids ${c.jwks?.keys.map((k) => k.kid).join(', ')})`)
+    for (const uri of c.redirectUris) line(out, `             redirect URI ${uri}`)
+  }
+  if (clients.length === 0) {
+    line(out, '  client     none registered: pass --client-id ID --jwks FILE --redirect-uri URI to use it')
+  }
+  const wrong = new Map<string, number>()
+  for (const e of server.provider.fixtures.billErrors) wrong.set(e.kind, (wrong.get(e.kind) ?? 0) + 1)
+  if (wrong.size > 0) {
+    const kinds = [...wrong].map(([kind, n]) => `${kind} ×${n}`).join(', ')
+    line(out, `  bills      wrong on purpose: ${kinds} ("ecis audit ACCOUNT" reports them)`)
+  }
+  if (refreshReuseWindow) {
+    line(out, `  refresh    a rotated refresh token may be reused for ${refreshReuseWindow} s (--refresh-reuse-window)`)
+  }
+  for (const owner of server.provider.fixtures.owners) {
+    line(out, `  customer   ${owner.name}: ${owner.accounts.map((a) => a.systemAccountId).join(', ')}`)
+  }
 }
