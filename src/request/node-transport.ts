@@ -18,8 +18,14 @@ import { MAX_RESPONSE_BYTES } from '../bounded-body.js'
 import { nodeBuiltin } from '../node-builtin.js'
 import { defaultFetch } from '../resolve.js'
 
+/** The slice of a Node stream used here. */
+interface NodeStream {
+  on(event: 'error', listener: (error: Error) => void): this
+  pipe<T>(destination: T): T
+  destroy(error?: unknown): void
+}
 /** The slice of Node's `IncomingMessage` used here. */
-interface NodeResponse {
+interface NodeResponse extends NodeStream {
   readonly statusCode?: number
   readonly statusMessage?: string
   readonly rawHeaders: string[]
@@ -45,9 +51,9 @@ interface NodeStreams {
   Readable: { toWeb(stream: unknown): ReadableStream<Uint8Array> }
 }
 interface NodeZlib {
-  createGunzip(): unknown
-  createInflate(): unknown
-  createBrotliDecompress(): unknown
+  createGunzip(): NodeStream
+  createInflate(): NodeStream
+  createBrotliDecompress(): NodeStream
 }
 interface NodeBuffer {
   Buffer: { concat(chunks: Uint8Array[], length: number): Uint8Array }
@@ -81,7 +87,7 @@ const fetchAtLoad = globalThis.fetch
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
 /** The decoder of one `Content-Encoding` token, or `undefined` to pass the bytes through as `fetch` does. */
-function decoder(z: NodeZlib, coding: string): unknown {
+function decoder(z: NodeZlib, coding: string): NodeStream | undefined {
   if (coding === 'gzip' || coding === 'x-gzip') return z.createGunzip()
   if (coding === 'deflate') return z.createInflate()
   if (coding === 'br') return z.createBrotliDecompress()
@@ -109,6 +115,8 @@ function send(
   signal?: AbortSignal,
 ) {
   return new Promise<Response>((resolve, reject) => {
+    // Already aborted: no request at all (one destroyed at once would emit its error unheard).
+    if (signal?.aborted) return reject(signal.reason)
     const client = url.startsWith('https:') ? n.https : n.http
     // undici's default, so a provider sees the request it saw through `fetch`.
     const request = client.request(url, { method, headers: { 'accept-encoding': 'gzip, deflate', ...headers } })
@@ -127,7 +135,6 @@ function send(
       response?.destroy(reason)
       settle(reason)
     }
-    if (signal?.aborted) return onAbort()
     signal?.addEventListener('abort', onAbort, { once: true })
     request.on('error', (error) => settle(fetchFailed(error)))
     request.on('response', (res) => {
@@ -135,6 +142,8 @@ function send(
       const status = res.statusCode ?? 0
       const init = { status, statusText: res.statusMessage ?? '', headers: headersOf(res.rawHeaders) }
       if (NULL_BODY.has(status)) {
+        // No body to report a later socket error to: the Response is out already.
+        res.on('error', () => {})
         res.resume()
         return settle(undefined, new Response(null, init))
       }
@@ -145,10 +154,14 @@ function send(
         return
       }
       // Streamed: decoded in order (the last coding applied is undone first), bounded by the reader.
-      let stream: unknown = res
+      // `pipe` forwards no errors: each stage's error destroys the next, so the reader sees it.
+      let stream: NodeStream = res
       for (const c of coding.split(',').reverse()) {
         const d = decoder(n.zlib, c.trim())
-        if (d) stream = (stream as NodeResponse).pipe(d)
+        if (!d) continue
+        const from = stream
+        from.on('error', (error) => d.destroy(error))
+        stream = from.pipe(d)
       }
       const webBody = n.stream.Readable.toWeb(stream)
       settle(undefined, new Response(webBody, init))

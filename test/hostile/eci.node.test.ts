@@ -200,6 +200,33 @@ describe.each(TRANSPORTS)('over %s', (_transport, fetch) => {
       expect(server.hits('/eci') - before).toBe(1)
     })
 
+    it('a signal aborted before the call sends nothing and is ABORTED', async () => {
+      server.on('/eci', json(200, basicBody('0018-102')))
+      const before = server.hits('/eci')
+      const client = await hostileClient(server, 1000, fetch)
+      const error = (await client
+        .basic('0018-102', { signal: AbortSignal.abort() })
+        .catch((e: unknown) => e)) as EciNetworkError
+      expect(error).toBeInstanceOf(EciNetworkError)
+      expect(error.code).toBe(ErrorCode.ABORTED)
+      expect(server.hits('/eci') - before).toBe(0)
+    })
+
+    it('a gzip body reset midway is a network failure, retried', async () => {
+      const zipped = gzipSync(Buffer.from(JSON.stringify({ ...basicBody('0018-102'), pad: 'x'.repeat(50_000) })))
+      server.on('/eci', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+        res.write(zipped.subarray(0, 100))
+        setTimeout(() => res.socket?.destroy(), 20)
+      })
+      const before = server.hits('/eci')
+      const client = await hostileClient(server, 1000, fetch)
+      const error = (await client.basic('0018-102').catch((e: unknown) => e)) as EciNetworkError
+      expect(error).toBeInstanceOf(EciNetworkError)
+      expect(error.code).toBe(ErrorCode.NETWORK)
+      expect(server.hits('/eci') - before).toBe(3)
+    })
+
     it('an error body is read: 401 invalid_token with its description', async () => {
       server.on('/eci', json(401, { error: 'invalid_token', error_description: 'expired' }))
       const client = await hostileClient(server, 1000, fetch)
