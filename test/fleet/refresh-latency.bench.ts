@@ -7,11 +7,8 @@
 import { afterAll, test } from 'vitest'
 import { EciConsumer, type Grant, type GrantStore, memoryGrantStore } from '../../src/index.js'
 import { startMockProviderServer } from '../../src/mock/node/index.js'
-import { postgresGrantStore } from '../../src/stores/postgres.js'
-import { redisGrantStore } from '../../src/stores/redis.js'
+import { withDurableStore } from '../support/durable-store.js'
 import { makeKeys } from '../support/eci-endpoint.js'
-import { postgresPool, startPostgresServer } from '../support/postgres-server.js'
-import { redisClient, startRedisServer } from '../support/redis-server.js'
 
 const ROUNDS = 60
 const rows: string[] = []
@@ -70,26 +67,6 @@ async function measure(name: string, store: GrantStore) {
 
 test('memory', () => measure('memory', memoryGrantStore()), 120_000)
 
-test('postgres', async () => {
-  const server = await startPostgresServer({ fsync: true })
-  const pool = postgresPool(server)
-  try {
-    const store = postgresGrantStore({ pool })
-    await store.migrate()
-    await measure('postgres', store)
-  } finally {
-    await pool.end()
-    await server.close()
-  }
-}, 120_000)
+test('postgres', () => withDurableStore('postgres', (store) => measure('postgres', store)), 120_000)
 
-test('redis', async () => {
-  const server = await startRedisServer({ appendonly: true })
-  const redis = redisClient(server)
-  try {
-    await measure('redis', redisGrantStore({ redis }))
-  } finally {
-    redis.disconnect()
-    await server.close()
-  }
-}, 120_000)
+test('redis', () => withDurableStore('redis', (store) => measure('redis', store)), 120_000)

@@ -5,10 +5,7 @@
 //   npx vitest bench --run --project 'node (bench)' test/stores
 import { afterAll, expect, test } from 'vitest'
 import { type GrantStore, memoryGrantStore } from '../../src/index.js'
-import { postgresGrantStore } from '../../src/stores/postgres.js'
-import { redisGrantStore } from '../../src/stores/redis.js'
-import { postgresPool, startPostgresServer } from '../support/postgres-server.js'
-import { redisClient, startRedisServer } from '../support/redis-server.js'
+import { withDurableStore } from '../support/durable-store.js'
 import { grantNumber, newKey } from './conformance.js'
 
 const OPS = 300
@@ -55,26 +52,6 @@ async function measure(name: string, store: GrantStore): Promise<void> {
 
 test('memory', () => measure('memory', memoryGrantStore()))
 
-test('postgres', async () => {
-  const server = await startPostgresServer({ fsync: true })
-  const pool = postgresPool(server)
-  try {
-    const store = postgresGrantStore({ pool })
-    await store.migrate()
-    await measure('postgres', store)
-  } finally {
-    await pool.end()
-    await server.close()
-  }
-}, 120_000)
+test('postgres', () => withDurableStore('postgres', (store) => measure('postgres', store)), 120_000)
 
-test('redis', async () => {
-  const server = await startRedisServer({ appendonly: true })
-  const redis = redisClient(server)
-  try {
-    await measure('redis', redisGrantStore({ redis }))
-  } finally {
-    redis.disconnect()
-    await server.close()
-  }
-}, 120_000)
+test('redis', () => withDurableStore('redis', (store) => measure('redis', store)), 120_000)
