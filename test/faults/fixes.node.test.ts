@@ -26,6 +26,18 @@ beforeEach(async () => {
 })
 afterEach(() => server.close())
 
+/** An ECI client for the hostile server's `/eci`, no retries. */
+async function clientWith(accessToken = 'at-0123456789abcdef') {
+  const keys = await makeKeys()
+  return createEciClient({
+    resource: `${server.url}/eci`,
+    clientId: CLIENT_ID,
+    signingKey: keys.privateJwk,
+    accessToken,
+    retry: 0,
+  })
+}
+
 async function discover(options: Partial<Parameters<typeof EciConsumer.discover>[0]> = {}) {
   const keys = await makeKeys()
   return EciConsumer.discover({
@@ -119,50 +131,29 @@ describe('an echoed Authorization credential is redacted from provider text', ()
   })
 
   it('redacts a Bearer token the request did not carry (a token the provider echoes from elsewhere)', async () => {
-    const keys = await makeKeys()
     const other = 'another-token-0123456789abcdef'
     server.on('/eci', json(400, { error: 'invalid_request', error_description: `token Bearer ${other} is stale` }))
-    const client = createEciClient({
-      resource: `${server.url}/eci`,
-      clientId: CLIENT_ID,
-      signingKey: keys.privateJwk,
-      accessToken: 'at-0123456789abcdef',
-      retry: 0,
-    })
+    const client = await clientWith()
     const error = (await client.basic('0018-102').catch((e) => e)) as EciHttpError
     expect(error.errorDescription).toBe('token Bearer [redacted] is stale')
     expect(printableForms(error)).not.toContain(other)
   })
 
   it('keeps an echoed token out of util.inspect even with showHidden (the raw response is not an inspectable property)', async () => {
-    const keys = await makeKeys()
     const token = 'at-0123456789abcdef-SECRET'
     server.on('/eci', (req, res) => {
       res.writeHead(400, { 'content-type': 'application/json', 'x-request-id': String(req.headers.authorization) })
       res.end('{"error":"invalid_request"}')
     })
-    const client = createEciClient({
-      resource: `${server.url}/eci`,
-      clientId: CLIENT_ID,
-      signingKey: keys.privateJwk,
-      accessToken: token,
-      retry: 0,
-    })
+    const client = await clientWith(token)
     const error = (await client.basic('0018-102').catch((e) => e)) as EciHttpError
     expect(error.response?.status).toBe(400)
     expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(token)
   })
 
   it('keeps prose such as "Bearer token expired"', async () => {
-    const keys = await makeKeys()
     server.on('/eci', json(400, { error: 'invalid_request', error_description: 'Bearer token expired' }))
-    const client = createEciClient({
-      resource: `${server.url}/eci`,
-      clientId: CLIENT_ID,
-      signingKey: keys.privateJwk,
-      accessToken: 'at-0123456789abcdef',
-      retry: 0,
-    })
+    const client = await clientWith()
     const error = (await client.basic('0018-102').catch((e) => e)) as EciHttpError
     expect(error.errorDescription).toBe('Bearer token expired')
   })
