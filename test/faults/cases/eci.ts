@@ -1,7 +1,7 @@
 /** The ECI endpoint misbehaving, driven through `createEciClient` and sessions. */
 import { expect } from 'vitest'
 import { type EciHttpError, type EciNetworkError, type EciValidationError, ErrorCode } from '../../../src/index.js'
-import { invoiceBody } from '../../support/eci-endpoint.js'
+import { basicBody as conformantBasic, invoiceBody } from '../../support/eci-endpoint.js'
 import {
   brotliBomb,
   corruptGzip,
@@ -37,16 +37,7 @@ import {
   tokenBody,
 } from '../provider.js'
 
-export const basicBody = (over: Record<string, unknown> = {}) => ({
-  system_account_id: ACCOUNT,
-  account_type: 'electric',
-  rate_code: 'R-1',
-  next_read_date: '2026-12-15',
-  meter_number: 'M-778812',
-  producer_projects: ['Sunny Acres CSG'],
-  system_invoice_ids: ['inv-1', 'inv-2'],
-  ...over,
-})
+export const basicBody = (over: Record<string, unknown> = {}) => ({ ...conformantBasic(ACCOUNT), ...over })
 
 /**
  * Bombs get a long deadline: the size cap must stop them, not a timeout (which a loaded machine
