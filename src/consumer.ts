@@ -7,22 +7,10 @@
 import * as oidc from 'openid-client'
 import { authorizationParams, PROTECTED_PARAMS } from './consent/authorization-url.js'
 import { checkConsentCallback } from './consent/callback.js'
-import {
-  type AuthorizationServerMetadata,
-  checkConsentMetadata,
-  checkIssuer,
-  checkMetadataMembers,
-  requireRedirectUri,
-  resolveEciResource,
-} from './consent/metadata.js'
 import type { ConsentScope } from './consent/scopes.js'
 import { type ConsentTransaction, createConsentTransaction } from './consent/transaction.js'
 import { EciConfigError, EciConsentError, ErrorCode } from './errors.js'
-import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './grant/authorization-server.js'
-import { clientAuthentication } from './grant/client-auth.js'
-import { ProviderClock } from './grant/clock.js'
 import { assertGrant, type Grant } from './grant/grant.js'
-import { oauthFetch } from './grant/oauth-fetch.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
 import {
   checkSaveOptions,
@@ -32,8 +20,20 @@ import {
   usable,
 } from './grant/shared-refresh.js'
 import type { GrantStore } from './grant/store.js'
-import { TokenEndpoint } from './grant/token-endpoint.js'
+import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './oauth/authorization-server.js'
+import { clientAuthentication } from './oauth/client-auth.js'
+import { ProviderClock } from './oauth/clock.js'
+import { oauthFetch } from './oauth/fetch.js'
+import { TokenEndpoint } from './oauth/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
+import {
+  type AuthorizationServerMetadata,
+  checkConsentMetadata,
+  checkIssuer,
+  checkMetadataMembers,
+  requireRedirectUri,
+  resolveEciResource,
+} from './protocol/metadata.js'
 import { constructEciClient, type EciClient, type InvalidTokenHandler } from './request/client.js'
 import type { SharedClientOptions } from './request/client-options.js'
 import { createDpopProver, type DpopProver } from './request/dpop.js'

@@ -2,12 +2,13 @@
  * Options of {@link EciConsumer.discover}, normalised once into a frozen object.
  * @module
  */
-import { requireHttpsUrl, requireIssuer, requireRedirectUri } from './consent/metadata.js'
+
 import { type ConsentScope, resolveScopeNames } from './consent/scopes.js'
 import { DEFAULT_CONSENT_TTL } from './consent/transaction.js'
+import type { ResolvedRetry, RetryOptions } from './http/retry.js'
+import { requireHttpsUrl, requireIssuer, requireRedirectUri } from './protocol/metadata.js'
 import { resolveRequestOptions } from './request/client-options.js'
 import type { SigningKeyInput } from './request/keys.js'
-import type { ResolvedRetry, RetryOptions } from './request/retry.js'
 import { badOption, resolveNonEmptyString, resolveSeconds } from './resolve.js'
 import type { Deviation, ValidationMode } from './schemas/parse.js'
 import type { ResolvedTelemetry, TelemetryOptions } from './telemetry.js'

@@ -6,7 +6,7 @@
  * nothing but the error classes (the browser consent bundle includes it).
  * @module
  */
-import { EciHttpError, EciNetworkError, ErrorCode } from './errors.js'
+import { EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
 
 /** Largest ECI response body accepted, in bytes (an InvoiceDetail is ~2 kB). */
 export const MAX_RESPONSE_BYTES = 1024 * 1024

@@ -5,11 +5,11 @@
  */
 import * as oidc from 'openid-client'
 import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
-import { fromOAuthError, type OAuthOperation } from '../oauth-error.js'
+import { type Grant, grantFromTokenResponse, type TokenResponseLike } from '../grant/grant.js'
 import { hostOf } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import { serverMetadata } from './authorization-server.js'
-import { type Grant, grantFromTokenResponse, type TokenResponseLike } from './grant.js'
+import { fromOAuthError, type OAuthOperation } from './errors.js'
 
 /** What the token endpoint needs besides the openid-client configuration. */
 export interface TokenEndpointOptions {

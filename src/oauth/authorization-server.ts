@@ -4,9 +4,9 @@
  * @module
  */
 import * as oidc from 'openid-client'
-import type { AuthorizationServerMetadata } from '../consent/metadata.js'
-import { fromOAuthError } from '../oauth-error.js'
+import type { AuthorizationServerMetadata } from '../protocol/metadata.js'
 import { hostOf } from '../resolve.js'
+import { fromOAuthError } from './errors.js'
 
 /** How to reach the authorization server. */
 export interface AuthorizationServerOptions {

@@ -7,13 +7,14 @@
  * the refresh token.
  * @module
  */
-import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../bounded-body.js'
+
 import { EciHttpError, ErrorCode, rootCauseCode, toEciError } from '../errors.js'
-import { retryAfterSeconds } from '../request/http-error.js'
-import { type ResolvedRetry, retryDelay, sleep } from '../request/retry.js'
+import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../http/body.js'
+import { retryAfterSeconds } from '../http/refusal.js'
+import { type ResolvedRetry, retryDelay, sleep } from '../http/retry.js'
 import { hostOf } from '../resolve.js'
 
-export { MAX_OAUTH_RESPONSE_BYTES } from '../bounded-body.js'
+export { MAX_OAUTH_RESPONSE_BYTES } from '../http/body.js'
 
 /** The OAuth error members of an error response's body (RFC 6749 §5.2), as the provider sent them. */
 export interface OAuthErrorBody {
