@@ -160,7 +160,7 @@ export class EciConsumer {
         ? key
         : await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
     const auth = clientAuthentication(o.clientAuth, authKey, clock.now)
-    const oauth = oauthFetch(fetch, { retry: o.retry, timeout: o.timeout, userAgent: o.telemetry.userAgent })
+    const oauth = oauthFetch(fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent })
     const config = await traced(o.telemetry, 'ecis.oauth.discovery', { 'server.address': o.issuer.hostname }, () =>
       discoverAuthorizationServer({ ...o, auth, fetch: oauth }),
     )
@@ -197,6 +197,7 @@ export class EciConsumer {
       refreshReuseWindow: o.refreshReuseWindow,
       telemetry: o.telemetry,
       clientSecret: o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
+      retry: o.retry,
     })
     return new EciConsumer({ o, config, resource, clock, dpop, dpopHandle, tokens, client })
   }
@@ -249,9 +250,11 @@ export class EciConsumer {
     if (this.#p.dpop) params.set('dpop_jkt', this.#p.dpop.jkt)
     const par = metadata.pushed_authorization_request_endpoint !== undefined
     const url = await traced(o.telemetry, 'ecis.oauth.authorization_request', { 'ecis.par': par }, () =>
-      authorizationUrl(this.#p.config, params, this.#p.dpopHandle, [
-        o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
-      ]),
+      authorizationUrl(this.#p.config, params, {
+        dpop: this.#p.dpopHandle,
+        retry: o.retry,
+        secrets: [o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined],
+      }),
     )
     return { url, transaction }
   }

@@ -70,7 +70,7 @@ export {
   roundAmount,
   subAmounts,
 } from './money/index.js'
-export type { ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
+export type { AssertionAudience, ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
 export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './protocol/claims.js'
 export type { AuthorizationServerMetadata } from './protocol/metadata.js'
 export {

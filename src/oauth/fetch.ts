@@ -1,20 +1,16 @@
 /**
- * The `fetch` openid-client gets: every OAuth response body bounded (decompressed bytes and a
- * deadline; oauth4webapi would otherwise read any size with `response.json()`), and requests
- * retried where that is safe — a 429/503 that came with a response (honouring `Retry-After`), a
- * connection refused before anything was sent, and any failure of a GET. A POST whose outcome is
- * unknown (reset after sending, timeout) is never resent here: a token request may have rotated
- * the refresh token.
+ * The `fetch` openid-client gets: one deadline per request over the response headers and its
+ * body (openid-client's own timeout covers only the headers, and oauth4webapi would read any
+ * size with `response.json()`), every body bounded (decompressed bytes; 64 KiB for an error
+ * status), and the SDK's `User-Agent`. No retries here: an OAuth call is retried as a whole by
+ * its caller (`withRetries`), so every attempt carries a new client assertion and DPoP proof.
  * @module
  */
 
-import { EciHttpError, ErrorCode, rootCauseCode, toEciError } from '../errors.js'
-import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../http/body.js'
-import { retryAfterSeconds } from '../http/refusal.js'
-import { type ResolvedRetry, retryDelay, sleep } from '../http/retry.js'
+import { toEciError } from '../errors.js'
+import { MAX_ERROR_BODY_BYTES, MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../http/body.js'
+import { Deadline } from '../http/deadline.js'
 import { hostOf } from '../resolve.js'
-
-export { MAX_OAUTH_RESPONSE_BYTES } from '../http/body.js'
 
 /** The OAuth error members of an error response's body (RFC 6749 §5.2), as the provider sent them. */
 export interface OAuthErrorBody {
@@ -47,16 +43,12 @@ function rememberErrorBody(response: Response, text: string): void {
 
 /** Options of {@link oauthFetch}. */
 export interface OAuthFetchOptions {
-  retry: ResolvedRetry
-  /** Deadline of each body read, ms. */
+  /** Deadline of each request, headers and body, ms. */
   timeout: number
   /** `User-Agent` of every OAuth request (instead of openid-client's own). */
   userAgent?: string | undefined
   maxBytes?: number
 }
-
-/** Statuses that mean the request was not processed and may be sent again. */
-const RETRYABLE = new Set([429, 503])
 
 function what(url: string): string {
   try {
@@ -67,18 +59,16 @@ function what(url: string): string {
   }
 }
 
-/** Whether a failed send may be repeated: the request is a GET, or nothing was sent. */
-function safeToResend(error: unknown, method: string): boolean {
-  return method === 'GET' || rootCauseCode(error) === 'ECONNREFUSED'
-}
-
-async function buffered(response: Response, url: string, o: OAuthFetchOptions, signal: AbortSignal | undefined) {
-  const text = await readBodyText(response, {
-    timeoutMs: o.timeout,
-    maxBytes: o.maxBytes ?? MAX_OAUTH_RESPONSE_BYTES,
-    signal,
-    what: what(url),
-  })
+/** The response with its body read (bounded) into memory, so openid-client reads no further. */
+async function buffered(response: Response, url: string, o: OAuthFetchOptions, deadline: Deadline) {
+  const text = await deadline.race(
+    readBodyText(response, {
+      timeoutMs: Number.POSITIVE_INFINITY,
+      maxBytes: response.status >= 400 ? MAX_ERROR_BODY_BYTES : (o.maxBytes ?? MAX_OAUTH_RESPONSE_BYTES),
+      signal: deadline.signal,
+      what: what(url),
+    }),
+  )
   const headers = new Headers(response.headers)
   // The body is decoded now; its old length and encoding no longer describe it.
   headers.delete('content-encoding')
@@ -95,40 +85,23 @@ async function buffered(response: Response, url: string, o: OAuthFetchOptions, s
 /** Wraps `fetch` for openid-client as the module describes. */
 export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions): typeof globalThis.fetch {
   return async (input, given) => {
-    let init = given
-    if (o.userAgent) {
-      const headers = new Headers(given?.headers)
-      headers.set('user-agent', o.userAgent)
-      init = { ...given, headers }
-    }
+    const headers = new Headers(given?.headers)
+    if (o.userAgent) headers.set('user-agent', o.userAgent)
     const url = String(input instanceof Request ? input.url : input)
-    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
-    const signal = init?.signal ?? undefined
-    for (let retries = 0; ; retries++) {
-      let response: Response
+    const deadline = new Deadline(o.timeout, given?.signal ?? undefined)
+    try {
+      const response = await deadline.race(fetch(input, { ...given, headers, signal: deadline.signal }))
       try {
-        response = await fetch(input, init)
+        return await buffered(response, url, o, deadline)
       } catch (error) {
-        const failure = toEciError(error, what(url), { network: true, host: hostOf(url) })
-        const wait = safeToResend(error, method) ? retryDelay(failure, retries, o.retry) : undefined
-        if (wait === undefined || signal?.aborted) throw failure
-        await sleep(wait, signal)
-        continue
+        // An abandoned body releases its connection.
+        await response.body?.cancel().catch(() => {})
+        throw error
       }
-      if (RETRYABLE.has(response.status) && retries < o.retry.limit) {
-        const after = retryAfterSeconds(response.headers)
-        const refusal = new EciHttpError(ErrorCode.HTTP_ERROR, 'retryable', {
-          status: response.status,
-          retryAfter: after,
-        })
-        const wait = retryDelay(refusal, retries, o.retry)
-        if (wait !== undefined) {
-          await response.body?.cancel().catch(() => {})
-          await sleep(wait, signal)
-          continue
-        }
-      }
-      return buffered(response, url, o, signal)
+    } catch (error) {
+      throw toEciError(error, what(url), { network: true, host: hostOf(url) })
+    } finally {
+      deadline.done()
     }
   }
 }

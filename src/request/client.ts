@@ -323,12 +323,12 @@ class DataPlane {
             delayMs,
           })
       : undefined
-    return withRetries(
-      (attempt) => this.#attempt(claims, accessToken, ath, key, call, state(attempt), record),
-      this.#o.retry,
-      call.signal,
+    return withRetries((attempt) => this.#attempt(claims, accessToken, ath, key, call, state(attempt), record), {
+      policy: this.#o.retry,
+      signal: call.signal,
+      what: `The ${WHAT[claims.eci_request_type]}`,
       onRetry,
-    )
+    })
   }
 
   async #currentToken(): Promise<string> {
