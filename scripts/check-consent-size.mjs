@@ -53,7 +53,6 @@ const ENTRIES = [
     budget: CONSENT_BUDGET,
     forbidden: [
       pkg('zod'),
-      pkg('ky'),
       pkg('jose'),
       pkg('openid-client'),
       pkg('msw'),
@@ -66,7 +65,6 @@ const ENTRIES = [
     entry: 'src/schemas/index.ts',
     budget: 30 * KB,
     forbidden: [
-      pkg('ky'),
       pkg('jose'),
       pkg('openid-client'),
       pkg('msw'),

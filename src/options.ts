@@ -78,9 +78,8 @@ export interface EciConsumerOptions extends TelemetryOptions {
   /** Provider-specific scope strings. @default { basic: 'eci:basic', invoice: 'eci:invoice', invoice_detail: 'eci:invoice_detail' } */
   scopeNames?: Partial<Record<ConsentScope, string>>
   /**
-   * `fetch` for every request (tests, proxies). By default the ECI POST goes over `node:http(s)`
-   * on Node (a third of `fetch`'s CPU per call) unless `globalThis.fetch` has been replaced, and
-   * OAuth requests through `globalThis.fetch`; pass `fetch: globalThis.fetch` for `fetch` everywhere.
+   * `fetch` for every request — discovery, PAR, token, revocation, JWKS and ECI calls (tests,
+   * proxies, instrumentation); without it, `globalThis.fetch` as it is at call time.
    * @default globalThis.fetch
    */
   fetch?: typeof globalThis.fetch
@@ -184,10 +183,8 @@ function resolveReuseWindow(value: unknown): number {
  */
 export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedConsumerOptions {
   if (options === null || typeof options !== 'object') throw badOption('EciConsumer.discover needs an options object')
-  const insecure = options.allowInsecureRequests === true
-  if (options.allowInsecureRequests !== undefined && typeof options.allowInsecureRequests !== 'boolean') {
-    throw badOption('`allowInsecureRequests` must be a boolean')
-  }
+  const request = resolveRequestOptions(options)
+  const insecure = request.allowInsecureRequests
   const clientAuth = resolveClientAuth(options)
   const fromAuth = clientAuth.method === 'private_key_jwt' ? clientAuth : undefined
   const signingKey = options.signingKey ?? fromAuth?.key
@@ -197,7 +194,7 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
     )
   }
   return Object.freeze({
-    ...resolveRequestOptions(options),
+    ...request,
     issuer: requireIssuer(options.issuer, insecure),
     issuerId: String(options.issuer),
     clientId: resolveNonEmptyString(options.clientId, 'clientId'),
@@ -209,7 +206,6 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
     resource: options.resource === undefined ? undefined : requireHttpsUrl(options.resource, 'resource', insecure).href,
     scopeNames: resolveScopeNames(options.scopeNames),
     dpop: resolveDpop(options.dpop),
-    allowInsecureRequests: insecure,
     consentTtl: resolveSeconds(options.consentTtl, 'consentTtl', DEFAULT_CONSENT_TTL),
     refreshReuseWindow: resolveReuseWindow(options.refreshReuseWindow),
   })
