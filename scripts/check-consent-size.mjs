@@ -64,12 +64,7 @@ const ENTRIES = [
     name: 'ecis-consumer/schemas',
     entry: 'src/schemas/index.ts',
     budget: 30 * KB,
-    forbidden: [
-      pkg('jose'),
-      pkg('openid-client'),
-      pkg('msw'),
-      src('request', 'request code (src/request/)'),
-    ],
+    forbidden: [pkg('jose'), pkg('openid-client'), pkg('msw'), src('request', 'request code (src/request/)')],
     without: 'zod',
   },
   {
