@@ -1,5 +1,7 @@
 /**
- * The one place that maps an ECI endpoint's HTTP error response to an SDK error.
+ * The one place that turns a refusal into an SDK error: an error status of an ECI endpoint
+ * (`error` / `error_description` from the body or the `WWW-Authenticate` challenge, the request
+ * id, `Retry-After`), and a redirect the SDK never follows (ECI and OAuth requests alike).
  * @module
  */
 import { EciHttpError, ErrorCode, redact } from '../errors.js'
@@ -81,4 +83,36 @@ export function httpErrorFromResponse(
     retryAfter,
     response,
   })
+}
+
+/** Whether `response` is a redirect (opaque under `redirect: 'manual'` in browsers). */
+export function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
+}
+
+/**
+ * A redirect the SDK refuses to follow: the request carries credentials addressed to one
+ * endpoint (a request JWT, a client assertion, a code or refresh token). Names where it pointed —
+ * the origin only, never the path or query; a relative `Location` is read against `requestUrl`.
+ */
+export function redirectRefused(
+  what: string,
+  response: Response,
+  context: { secrets: readonly (string | undefined)[]; requestUrl?: string | undefined; why: string; cause?: Error },
+): EciHttpError {
+  let origin: string | undefined
+  try {
+    origin = new URL(response.headers.get('location') ?? '', response.url || context.requestUrl).origin
+  } catch {}
+  const to = origin && origin !== 'null' ? ` to ${origin}` : ''
+  return new EciHttpError(
+    ErrorCode.UNEXPECTED_REDIRECT,
+    `${what} was redirected (HTTP ${response.status}${to}); ${context.why}`,
+    {
+      status: response.status,
+      requestId: requestIdOf(response.headers, context.secrets),
+      response,
+      ...(context.cause ? { cause: context.cause } : {}),
+    },
+  )
 }

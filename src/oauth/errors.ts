@@ -22,7 +22,7 @@ import {
   toEciError,
 } from '../errors.js'
 import { oauthErrorBody } from '../http/bounded-fetch.js'
-import { requestIdOf, retryAfterSeconds } from '../http/refusal.js'
+import { isRedirect, redirectRefused, requestIdOf, retryAfterSeconds } from '../http/refusal.js'
 
 /** An OAuth step, as it appears in messages ("The token refresh failed: …"). */
 export type OAuthOperation =
@@ -95,24 +95,6 @@ function refusal(
   )
 }
 
-/**
- * A redirect of an OAuth request (openid-client never follows one): the token and PAR requests
- * carry the client assertion and the code or refresh token, which must reach only the endpoint
- * the metadata names. Names where it pointed (origin only, never the query).
- */
-function redirected(operation: OAuthOperation, response: Response, ctx: OAuthErrorContext, safe: Error) {
-  let origin: string | undefined
-  try {
-    origin = new URL(response.headers.get('location') ?? '').origin
-  } catch {}
-  const to = origin && origin !== 'null' ? ` to ${origin}` : ''
-  return new EciHttpError(
-    ErrorCode.UNEXPECTED_REDIRECT,
-    `The ${operation} was redirected (HTTP ${response.status}${to}); the SDK never follows redirects of OAuth requests`,
-    { status: response.status, requestId: requestIdOf(response.headers, ctx.secrets ?? []), cause: safe },
-  )
-}
-
 function fromClientError(e: ClientError, operation: OAuthOperation, ctx: OAuthErrorContext, safe: Error): EciError {
   switch (e.code) {
     case 'OAUTH_TIMEOUT':
@@ -136,7 +118,13 @@ function fromClientError(e: ClientError, operation: OAuthOperation, ctx: OAuthEr
       }
   }
   const response = e.cause instanceof Response ? e.cause : undefined
-  if (response && response.status >= 300 && response.status < 400) return redirected(operation, response, ctx, safe)
+  if (response && isRedirect(response)) {
+    return redirectRefused(`The ${operation}`, response, {
+      secrets: ctx.secrets ?? [],
+      why: 'the SDK never follows redirects of OAuth requests',
+      cause: safe,
+    })
+  }
   if (response && response.status >= 400) {
     // A status openid-client does not expect (5xx, 429 without a JSON error): what the body said.
     const body = oauthErrorBody(response)

@@ -7,7 +7,7 @@
 import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
 import { MAX_ERROR_BODY_BYTES, readBodyText } from '../http/body.js'
 import { Deadline } from '../http/deadline.js'
-import { httpErrorFromResponse, requestIdOf } from '../http/refusal.js'
+import { httpErrorFromResponse, isRedirect, redirectRefused, requestIdOf } from '../http/refusal.js'
 import { withRetries } from '../http/retry.js'
 import { checkRequestClaims, type EciRequestClaims } from '../protocol/claims.js'
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
@@ -17,14 +17,7 @@ import { callHook, type RequestState, requestAttributes, type SpanAttributeValue
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
 import type { ResolvedSigningKey } from './keys.js'
 import { readEciBody } from './read-body.js'
-import {
-  checkMatch,
-  clockDisagrees,
-  isRedirect,
-  redirectRefused,
-  WHAT,
-  withResponseContext,
-} from './response-checks.js'
+import { checkMatch, clockDisagrees, WHAT, withResponseContext } from './response-checks.js'
 import { accessTokenHash, signWithResolvedKey } from './sign.js'
 
 /** Options of one call. */
@@ -208,7 +201,13 @@ class DataPlane {
         const requestId = requestIdOf(response.headers, [accessToken])
         callHook(onResponse, { ...state, status: response.status, requestId, durationMs: performance.now() - sentAt })
       }
-      if (isRedirect(response)) throw redirectRefused(what, response, [accessToken], resource)
+      if (isRedirect(response)) {
+        throw redirectRefused(`The ${what}`, response, {
+          secrets: [accessToken],
+          requestUrl: resource,
+          why: 'ECI requests are never redirected, since the request JWT is addressed to one endpoint',
+        })
+      }
       if (!response.ok) throw await this.#refusal(response, what, accessToken, deadline)
       const body = await deadline.race(
         readEciBody(response, {

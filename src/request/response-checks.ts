@@ -5,7 +5,6 @@
  * @module
  */
 import { type EciError, EciHttpError, EciValidationError, ErrorCode } from '../errors.js'
-import { requestIdOf } from '../http/refusal.js'
 import type { EciRequestClaims, EciRequestType } from '../protocol/claims.js'
 
 /** What a request was, for messages. */
@@ -29,27 +28,6 @@ export function clockDisagrees(error: unknown, signedAt: number): boolean {
   if (!(error instanceof EciHttpError) || error.status !== 400 || error.error !== 'invalid_request_jwt') return false
   const date = Date.parse(error.response?.headers.get('date') ?? '')
   return Number.isFinite(date) && Math.abs(date / 1000 - signedAt) >= CLOCK_TOLERANCE
-}
-
-export function isRedirect(response: Response): boolean {
-  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
-}
-
-/**
- * A redirect of the ECI POST: refused, naming where it pointed (origin only, never the query); a
- * relative `Location` is read against `requestUrl`.
- */
-export function redirectRefused(what: string, response: Response, secrets: string[], requestUrl: string): EciHttpError {
-  let origin: string | undefined
-  try {
-    origin = new URL(response.headers.get('location') ?? '', response.url || requestUrl).origin
-  } catch {}
-  return new EciHttpError(
-    ErrorCode.UNEXPECTED_REDIRECT,
-    `${what}: the provider redirected the request (HTTP ${response.status}${origin && origin !== 'null' ? ` to ${origin}` : ''}); ` +
-      'ECI requests are never redirected, since the request JWT is addressed to one endpoint',
-    { status: response.status, requestId: requestIdOf(response.headers, secrets), response },
-  )
 }
 
 /** A schema break from an ECI call says which response broke it, so it can be reported to the provider. */
