@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
+import { type Invoice, type InvoiceDetail, InvoiceSchema } from '../schemas/responses.js'
 import { injectBillErrors } from './bill-errors.js'
 import {
   type AccountProfile,
@@ -160,24 +160,13 @@ class Generator {
   }
 }
 
-const INVOICE_FIELDS = [
-  'system_account_id',
-  'system_invoice_id',
-  'rate_code',
-  'next_read_date',
-  'meter_number',
-  'invoice_date',
-  'invoice_due_date',
-  'invoice_total',
-  'invoice_paid',
-  'service_period_start',
-  'service_period_end',
-] as const
+/** The Invoice fields, as the schema names them (an InvoiceDetail holds them all). */
+const INVOICE_FIELDS = Object.keys(InvoiceSchema.shape) as (keyof Invoice)[]
 
 /** The Invoice (summary) part of an InvoiceDetail. */
 export function invoiceOf(detail: InvoiceDetail): Invoice {
   const out: Record<string, unknown> = {}
-  for (const k of INVOICE_FIELDS) out[k] = detail[k]
+  for (const k of INVOICE_FIELDS) if (detail[k] !== undefined) out[k] = detail[k]
   return out as Invoice
 }
 
