@@ -3,7 +3,9 @@
  * (index.ts). Exit codes: 0 done, 1 an error (or a failed conformance check), 2 a usage mistake,
  * 130 interrupted.
  */
-import { type EciError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+
+import { toEciError } from '../error-boundary.js'
+import { type EciError, EciValidationError, ErrorCode } from '../errors.js'
 import { integer, parse } from './args.js'
 import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
 import { CHECK_USAGE, checkCommand } from './commands/check.js'

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode, fetchFailure } from '../errors.js'
+import { fetchFailure } from '../error-boundary.js'
+import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
 import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../http/body.js'
 import {
   type AuthorizationServerMetadata,

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { toEciError } from '../errors.js'
+import { toEciError } from '../error-boundary.js'
 import { hostOf } from '../resolve.js'
 import { MAX_ERROR_BODY_BYTES, MAX_OAUTH_RESPONSE_BYTES, readBodyText } from './body.js'
 import { Deadline } from './deadline.js'

@@ -11,6 +11,7 @@ import {
   ResponseBodyError,
   WWWAuthenticateChallengeError,
 } from 'openid-client'
+import { toEciError } from '../error-boundary.js'
 import {
   EciConfigError,
   EciConsentError,
@@ -19,7 +20,6 @@ import {
   EciNetworkError,
   ErrorCode,
   redact,
-  toEciError,
 } from '../errors.js'
 import { oauthErrorBody } from '../http/bounded-fetch.js'
 import { isRedirect, redirectRefused, requestIdOf, retryAfterSeconds } from '../http/refusal.js'

@@ -4,7 +4,9 @@
  * Options are validated once (`client-options.ts`); this module constructs the client.
  * @module
  */
-import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+
+import { toEciError } from '../error-boundary.js'
+import { EciHttpError, EciNetworkError, EciValidationError, ErrorCode } from '../errors.js'
 import { MAX_ERROR_BODY_BYTES, readBodyText } from '../http/body.js'
 import { Deadline } from '../http/deadline.js'
 import { httpErrorFromResponse, isRedirect, redirectRefused, requestIdOf } from '../http/refusal.js'

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { EciError, EciHttpError, ErrorCode, toEciError } from '../errors.js'
+import { toEciError } from '../error-boundary.js'
+import { EciError, EciHttpError, ErrorCode } from '../errors.js'
 import { readBodyText } from '../http/body.js'
 import { requestIdOf } from '../http/refusal.js'
 import type { ResponseVerifier } from './response-jwt.js'

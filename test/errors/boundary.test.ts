@@ -1,7 +1,7 @@
 import { JWSSignatureVerificationFailed } from 'jose/errors'
 import { describe, expect, it } from 'vitest'
 import * as z from 'zod'
-import { toEciError } from '../../src/errors.js'
+import { toEciError } from '../../src/error-boundary.js'
 import {
   EciConfigError,
   EciError,

@@ -2,7 +2,8 @@
 import { access } from 'node:fs/promises'
 import { decodeJwt } from 'jose/jwt/decode'
 import { EciConsumer } from '../../consumer.js'
-import { EciConfigError, EciValidationError, ErrorCode, toEciError } from '../../errors.js'
+import { toEciError } from '../../error-boundary.js'
+import { EciConfigError, EciValidationError, ErrorCode } from '../../errors.js'
 import type { Grant } from '../../grant/grant.js'
 import {
   type Deviation,

@@ -1,6 +1,7 @@
 /** `ecis check`, part 1: the provider's metadata (protocol §2) — location, OAuth members, ECIS members. */
 
-import { EciError, toEciError } from '../../errors.js'
+import { toEciError } from '../../error-boundary.js'
+import { EciError } from '../../errors.js'
 import { readBodyText } from '../../http/body.js'
 import { checkConsentMetadata, checkMetadataMembers, resolveEciResource } from '../../protocol/metadata.js'
 import type { Deviation, ValidationIssue } from '../../schemas/index.js'
