@@ -12,6 +12,11 @@ import type { ApiResult, GlewlwydServer } from './glewlwyd-server.js'
 
 export const PLUGIN = 'oidc'
 export const ECI_SCOPES = ['eci:basic', 'eci:invoice', 'eci:invoice_detail'] as const
+/**
+ * The scope a resource server's own token (client credentials) needs to introspect any token.
+ * Introspection with client credentials only sees the caller's own tokens in Glewlwyd.
+ */
+export const INTROSPECT_SCOPE = 'eci:introspect'
 /** RAR `actions` of type `eci`: the ECIS consent scopes (what the SDK sends). */
 const ECI_ACTIONS = ['basic', 'invoice', 'invoice_detail']
 
@@ -26,6 +31,8 @@ export interface GlewlwydClient {
   secret?: string
   /** Extra Glewlwyd authorization types, e.g. `client_credentials`. */
   authorizationTypes?: string[]
+  /** Scopes the client may get for itself (client credentials). */
+  scopes?: string[]
 }
 
 export interface EcisRealm {
@@ -79,6 +86,7 @@ function pluginParameters(issuer: string, resource: string, signingKey: JWK) {
     'pkce-required': true,
     'introspection-revocation-allowed': true,
     'introspection-revocation-allow-target-client': true,
+    'introspection-revocation-auth-scope': [INTROSPECT_SCOPE],
     'oauth-as-iss-id': true,
     'oauth-par-allowed': true,
     'oauth-par-required': false,
@@ -104,7 +112,7 @@ function pluginParameters(issuer: string, resource: string, signingKey: JWK) {
 export async function provisionEcis(server: GlewlwydServer, resource: string): Promise<EcisRealm> {
   const issuer = `${server.url}/api/${PLUGIN}`
   const { privateJwk } = await es256Keys('glewlwyd-sig-1')
-  for (const scope of ECI_SCOPES) {
+  for (const scope of [...ECI_SCOPES, INTROSPECT_SCOPE]) {
     expectOk(
       `scope ${scope}`,
       await server.admin('POST', '/scope/', {
@@ -153,7 +161,7 @@ export async function addClient(server: GlewlwydServer, realm: EcisRealm, client
       token_endpoint_auth_method: [client.auth],
       authorization_type: ['code', 'refresh_token', ...(client.authorizationTypes ?? [])],
       redirect_uri: [client.redirectUri],
-      scope: [],
+      scope: client.scopes ?? [],
       resource: [realm.resource],
       authorization_details_types: ['eci'],
       ...(client.jwks ? { jwks: client.jwks } : {}),
