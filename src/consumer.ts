@@ -7,22 +7,10 @@
 import * as oidc from 'openid-client'
 import { authorizationParams, PROTECTED_PARAMS } from './consent/authorization-url.js'
 import { checkConsentCallback } from './consent/callback.js'
-import {
-  type AuthorizationServerMetadata,
-  checkConsentMetadata,
-  checkIssuer,
-  checkMetadataMembers,
-  requireRedirectUri,
-  resolveEciResource,
-} from './consent/metadata.js'
 import type { ConsentScope } from './consent/scopes.js'
 import { type ConsentTransaction, createConsentTransaction } from './consent/transaction.js'
 import { EciConfigError, EciConsentError, ErrorCode } from './errors.js'
-import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './grant/authorization-server.js'
-import { clientAuthentication } from './grant/client-auth.js'
-import { ProviderClock } from './grant/clock.js'
 import { assertGrant, type Grant } from './grant/grant.js'
-import { oauthFetch } from './grant/oauth-fetch.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
 import {
   checkSaveOptions,
@@ -32,8 +20,20 @@ import {
   usable,
 } from './grant/shared-refresh.js'
 import type { GrantStore } from './grant/store.js'
-import { TokenEndpoint } from './grant/token-endpoint.js'
+import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './oauth/authorization-server.js'
+import { clientAuthentication } from './oauth/client-auth.js'
+import { ProviderClock } from './oauth/clock.js'
+import { oauthFetch } from './oauth/fetch.js'
+import { TokenEndpoint } from './oauth/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
+import {
+  type AuthorizationServerMetadata,
+  checkConsentMetadata,
+  checkIssuer,
+  checkMetadataMembers,
+  requireRedirectUri,
+  resolveEciResource,
+} from './protocol/metadata.js'
 import { constructEciClient, type EciClient, type InvalidTokenHandler } from './request/client.js'
 import type { SharedClientOptions } from './request/client-options.js'
 import { createDpopProver, type DpopProver } from './request/dpop.js'
@@ -160,7 +160,7 @@ export class EciConsumer {
         ? key
         : await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
     const auth = clientAuthentication(o.clientAuth, authKey, clock.now)
-    const oauth = oauthFetch(fetch, { retry: o.retry, timeout: o.timeout, userAgent: o.telemetry.userAgent })
+    const oauth = oauthFetch(fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent })
     const config = await traced(o.telemetry, 'ecis.oauth.discovery', { 'server.address': o.issuer.hostname }, () =>
       discoverAuthorizationServer({ ...o, auth, fetch: oauth }),
     )
@@ -197,6 +197,7 @@ export class EciConsumer {
       refreshReuseWindow: o.refreshReuseWindow,
       telemetry: o.telemetry,
       clientSecret: o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
+      retry: o.retry,
     })
     return new EciConsumer({ o, config, resource, clock, dpop, dpopHandle, tokens, client })
   }
@@ -249,9 +250,11 @@ export class EciConsumer {
     if (this.#p.dpop) params.set('dpop_jkt', this.#p.dpop.jkt)
     const par = metadata.pushed_authorization_request_endpoint !== undefined
     const url = await traced(o.telemetry, 'ecis.oauth.authorization_request', { 'ecis.par': par }, () =>
-      authorizationUrl(this.#p.config, params, this.#p.dpopHandle, [
-        o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
-      ]),
+      authorizationUrl(this.#p.config, params, {
+        dpop: this.#p.dpopHandle,
+        retry: o.retry,
+        secrets: [o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined],
+      }),
     )
     return { url, transaction }
   }

@@ -31,6 +31,11 @@ export const ErrorCode = {
   INVALID_GRANT: 'ERR_ECI_INVALID_GRANT',
   /** The grant was revoked; the customer must consent again. */
   GRANT_REVOKED: 'ERR_ECI_GRANT_REVOKED',
+  /**
+   * The token response granted no account: neither `authorization_details` of type `eci` nor
+   * `system_account_ids` named one (docs/protocol.md §4.2). Nothing can be read; consent again.
+   */
+  NO_ACCOUNTS: 'ERR_ECI_NO_ACCOUNTS',
 
   // EciHttpError
   /** The provider answered with an HTTP error status. */
@@ -123,6 +128,7 @@ export type ConsentErrorCode =
   | typeof ErrorCode.TRANSACTION_INVALID
   | typeof ErrorCode.INVALID_GRANT
   | typeof ErrorCode.GRANT_REVOKED
+  | typeof ErrorCode.NO_ACCOUNTS
   | typeof ErrorCode.REFRESH_OUTCOME_UNKNOWN
 
 /**

@@ -1,4 +1,3 @@
-export type { AuthorizationServerMetadata } from './consent/metadata.js'
 export type { ConsentScope } from './consent/scopes.js'
 export type { ConsentTransaction } from './consent/transaction.js'
 export {
@@ -39,6 +38,7 @@ export {
   type PutGrantOptions,
   type StoredGrant,
 } from './grant/store.js'
+export { RETRY_STATUS_CODES, type RetryOptions } from './http/retry.js'
 export {
   type AmountInput,
   AUDIT_CHECKS,
@@ -70,8 +70,9 @@ export {
   roundAmount,
   subAmounts,
 } from './money/index.js'
-export type { ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
-export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './request/claims.js'
+export type { AssertionAudience, ClientAuthOption, DpopOption, EciConsumerOptions } from './options.js'
+export { type EciRequestClaims, type EciRequestType, REQUEST_TYPES } from './protocol/claims.js'
+export type { AuthorizationServerMetadata } from './protocol/metadata.js'
 export {
   type CallOptions,
   createEciClient,
@@ -83,7 +84,6 @@ export {
 } from './request/client.js'
 export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyInput } from './request/keys.js'
 export type { ProviderJwks } from './request/response-jwt.js'
-export { RETRY_STATUS_CODES, type RetryOptions } from './request/retry.js'
 export {
   DEFAULT_REQUEST_JWT_TTL,
   MAX_REQUEST_JWT_TTL,

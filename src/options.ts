@@ -2,12 +2,13 @@
  * Options of {@link EciConsumer.discover}, normalised once into a frozen object.
  * @module
  */
-import { requireHttpsUrl, requireIssuer, requireRedirectUri } from './consent/metadata.js'
+
 import { type ConsentScope, resolveScopeNames } from './consent/scopes.js'
 import { DEFAULT_CONSENT_TTL } from './consent/transaction.js'
+import type { ResolvedRetry, RetryOptions } from './http/retry.js'
+import { requireHttpsUrl, requireIssuer, requireRedirectUri } from './protocol/metadata.js'
 import { resolveRequestOptions } from './request/client-options.js'
 import type { SigningKeyInput } from './request/keys.js'
-import type { ResolvedRetry, RetryOptions } from './request/retry.js'
 import { badOption, resolveNonEmptyString, resolveSeconds } from './resolve.js'
 import type { Deviation, ValidationMode } from './schemas/parse.js'
 import type { ResolvedTelemetry, TelemetryOptions } from './telemetry.js'
@@ -20,9 +21,35 @@ import type { ResolvedTelemetry, TelemetryOptions } from './telemetry.js'
  *   not ECIS-conformant.
  */
 export type ClientAuthOption =
-  | { method: 'private_key_jwt'; key: SigningKeyInput; alg?: string; kid?: string }
+  | {
+      method: 'private_key_jwt'
+      /** The client's private key: private JWK, PKCS8 PEM or private `CryptoKey`. */
+      key: SigningKeyInput
+      /** Algorithm of `key` (RSA keys). @default from the key; PS256 for RSA */
+      alg?: string
+      /** `kid` of `key`. @default the JWK's kid, else its RFC 7638 thumbprint */
+      kid?: string
+      /**
+       * The client assertion's `aud`.
+       * @default 'issuer'
+       */
+      assertionAudience?: AssertionAudience
+    }
   | { method: 'none' }
   | { method: 'client_secret_basic'; secret: string }
+
+/**
+ * The `aud` of `private_key_jwt` client assertions:
+ * - `'issuer'`: the issuer identifier, for every endpoint (the ECIS profile; RFC 7523bis).
+ * - `'endpoint'`: the URL of the endpoint called — token, PAR or revocation — which Glewlwyd,
+ *   Okta and Microsoft Entra require.
+ * - `'token_endpoint'`: the token endpoint's URL for every call (older RFC 7523 readings).
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-rfc7523bis/
+ */
+export type AssertionAudience = 'issuer' | 'endpoint' | 'token_endpoint'
+
+const ASSERTION_AUDIENCES: readonly AssertionAudience[] = ['issuer', 'endpoint', 'token_endpoint']
 
 /** DPoP (RFC 9449): `true` for an in-memory key, or a key pair the app persists. */
 export type DpopOption = boolean | { key: CryptoKeyPair | JsonWebKey }
@@ -120,6 +147,9 @@ function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
     case 'private_key_jwt':
       if (clientAuth.key === undefined || clientAuth.key === null)
         throw badOption('`clientAuth.key` is required for private_key_jwt')
+      if (clientAuth.assertionAudience !== undefined && !ASSERTION_AUDIENCES.includes(clientAuth.assertionAudience)) {
+        throw badOption('`clientAuth.assertionAudience` must be "issuer", "endpoint" or "token_endpoint"')
+      }
       return clientAuth
     case 'client_secret_basic':
       if (typeof clientAuth.secret !== 'string' || clientAuth.secret.length === 0) {

@@ -5,7 +5,7 @@
  * JWT's header and claims and the metadata are zod schemas here, converted the same way.
  */
 import * as z from 'zod'
-import { REQUEST_TYPES } from '../../src/request/claims.js'
+import { REQUEST_TYPES } from '../../src/protocol/claims.js'
 import type { JsonSchema } from './json-schema.js'
 
 /** The protected header of a request JWT (§5.2). */

@@ -1,6 +1,7 @@
 /** http:// providers: allowed only with `--allow-insecure`, and said in the CLI's words. */
-import { isLoopbackHost } from '../consent/metadata.js'
+
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { isLoopbackHost } from '../protocol/metadata.js'
 
 /** Loopback hosts (RFC 8252 §8.3): where plain http is acceptable for development. */
 export function isLoopback(url: URL): boolean {

@@ -4,8 +4,8 @@
  * @module
  */
 
+import { requireAbsoluteUrl } from '../protocol/metadata.js'
 import { badOption } from '../resolve.js'
-import { requireAbsoluteUrl } from './metadata.js'
 import { CONSENT_SCOPES, DEFAULT_SCOPE_NAMES } from './scopes.js'
 import type { ConsentTransaction } from './transaction.js'
 

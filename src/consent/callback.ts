@@ -5,8 +5,8 @@
  */
 
 import { EciConsentError, ErrorCode } from '../errors.js'
+import { parseUrl } from '../protocol/metadata.js'
 import { badOption } from '../resolve.js'
-import { parseUrl } from './metadata.js'
 import { assertConsentTransaction, type ConsentTransaction } from './transaction.js'
 import { urlBase } from './validate.js'
 

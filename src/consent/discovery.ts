@@ -5,15 +5,20 @@
  * @module
  */
 
-import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../bounded-body.js'
 import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode, fetchFailure } from '../errors.js'
+import { MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../http/body.js'
+import {
+  type AuthorizationServerMetadata,
+  checkIssuer,
+  checkMetadataMembers,
+  requireIssuer,
+} from '../protocol/metadata.js'
 import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveFunction, resolveSignal, resolveTimeout } from '../resolve.js'
-import { type AuthorizationServerMetadata, checkIssuer, checkMetadataMembers, requireIssuer } from './metadata.js'
 
 /** The `fetch` signature the SDK calls; inject one for tests or custom transports. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
-export type { AuthorizationServerMetadata } from './metadata.js'
+export type { AuthorizationServerMetadata } from '../protocol/metadata.js'
 
 /** Options of {@link fetchAuthorizationServerMetadata}. */
 export interface FetchMetadataOptions {

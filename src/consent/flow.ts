@@ -6,11 +6,11 @@
  */
 
 import { EciConsentError, EciError, ErrorCode } from '../errors.js'
+import { checkConsentMetadata, resolveEciResource } from '../protocol/metadata.js'
 import { badOption, hasMethods } from '../resolve.js'
 import { authorizationParams, buildAuthorizationUrl } from './authorization-url.js'
 import { checkConsentCallback, parseCallbackUrl } from './callback.js'
 import { type FetchLike, fetchAuthorizationServerMetadata } from './discovery.js'
-import { checkConsentMetadata, resolveEciResource } from './metadata.js'
 import type { ConsentScope } from './scopes.js'
 import type { ConsentStore } from './store.js'
 import { assertConsentTransaction, createConsentTransaction, epochSeconds, isStateShaped } from './transaction.js'

@@ -6,8 +6,8 @@
  */
 
 import { EciConsentError, ErrorCode } from '../errors.js'
+import { parseUrl, requireHttpsUrl, requireIssuer, requireRedirectUri } from '../protocol/metadata.js'
 import { badOption, resolveNonEmptyString, resolveSeconds } from '../resolve.js'
-import { parseUrl, requireHttpsUrl, requireIssuer, requireRedirectUri } from './metadata.js'
 import { type ConsentScope, isConsentScope, isScopeToken, toProviderScopes } from './scopes.js'
 import { isNonEmptyString, requireStringList } from './validate.js'
 

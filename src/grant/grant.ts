@@ -3,7 +3,7 @@
  * closures, so it survives `JSON.stringify` / `JSON.parse` and any database.
  * @module
  */
-import { EciHttpError, ErrorCode } from '../errors.js'
+import { EciConsentError, EciHttpError, ErrorCode } from '../errors.js'
 import { badOption, isTokenSyntax } from '../resolve.js'
 
 /** A consented, stored authorization to read one customer's accounts from one provider. */
@@ -114,6 +114,13 @@ export function grantFromTokenResponse(
   previous?: Grant,
 ): Grant {
   const expiresIn = checkTokenResponse(response)
+  const accounts = grantedAccounts(response) ?? previous?.accounts
+  if (accounts === undefined || accounts.length === 0) {
+    throw new EciConsentError(
+      ErrorCode.NO_ACCOUNTS,
+      'The token response grants no account (no `eci` authorization_details and no system_account_ids): nothing can be read, the customer must consent again',
+    )
+  }
   const grant: Grant = {
     issuer: base.issuer,
     clientId: base.clientId,
@@ -126,7 +133,7 @@ export function grantFromTokenResponse(
       typeof response.scope === 'string'
         ? response.scope.split(' ').filter(Boolean)
         : (previous?.scopes ?? base.requestedScopes),
-    accounts: grantedAccounts(response) ?? previous?.accounts ?? [],
+    accounts,
   }
   const refreshToken = response.refresh_token ?? previous?.refreshToken
   if (refreshToken) grant.refreshToken = refreshToken

@@ -8,12 +8,12 @@
  * @module
  */
 import { EciConsentError, EciError, ErrorCode } from '../errors.js'
+import { outcomeUnknown } from '../oauth/token-endpoint.js'
 import { badOption, hasMethods, resolveNonEmptyString } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import type { Grant } from './grant.js'
 import type { SessionBackend } from './session.js'
 import type { GrantStore, StoredGrant } from './store.js'
-import { outcomeUnknown } from './token-endpoint.js'
 
 /** How a fleet refresh behaves. */
 export interface SharedRefreshOptions {

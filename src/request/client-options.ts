@@ -4,8 +4,10 @@
  * shared part once per provider (signing key, JWKS verifier) and adds each session's tokens.
  * @module
  */
-import { requireAbsoluteUrl } from '../consent/metadata.js'
+
 import type { EciHttpError } from '../errors.js'
+import { normalizeRetry, type ResolvedRetry, type RetryOptions } from '../http/retry.js'
+import { requireAbsoluteUrl } from '../protocol/metadata.js'
 import {
   badOption,
   DEFAULT_TIMEOUT_MS,
@@ -21,7 +23,6 @@ import type { DpopProver } from './dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
 import { eciTransport } from './node-transport.js'
 import { type ProviderJwks, ResponseVerifier } from './response-jwt.js'
-import { normalizeRetry, type ResolvedRetry, type RetryOptions } from './retry.js'
 import { checkExpiresIn } from './sign.js'
 
 /** What {@link EciClientOptions.onInvalidToken} receives. */

@@ -6,14 +6,15 @@
  */
 import ky, { type HTTPError, type KyInstance } from 'ky'
 import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+import { Deadline } from '../http/deadline.js'
+import { httpErrorFromResponse, requestIdOf } from '../http/refusal.js'
+import { withRetries } from '../http/retry.js'
+import { checkRequestClaims, type EciRequestClaims } from '../protocol/claims.js'
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import { callHook, type RequestState, requestAttributes, type SpanAttributeValue, traced } from '../telemetry.js'
-import { checkRequestClaims, type EciRequestClaims } from './claims.js'
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
-import { Deadline } from './deadline.js'
-import { httpErrorFromResponse, requestIdOf } from './http-error.js'
 import type { ResolvedSigningKey } from './keys.js'
 import { readEciBody } from './read-body.js'
 import {
@@ -24,7 +25,6 @@ import {
   WHAT,
   withResponseContext,
 } from './response-checks.js'
-import { withRetries } from './retry.js'
 import { accessTokenHash, signInline, signPooled, signWithResolvedKey } from './sign.js'
 
 /** Options of one call. */
@@ -323,12 +323,12 @@ class DataPlane {
             delayMs,
           })
       : undefined
-    return withRetries(
-      (attempt) => this.#attempt(claims, accessToken, ath, key, call, state(attempt), record),
-      this.#o.retry,
-      call.signal,
+    return withRetries((attempt) => this.#attempt(claims, accessToken, ath, key, call, state(attempt), record), {
+      policy: this.#o.retry,
+      signal: call.signal,
+      what: `The ${WHAT[claims.eci_request_type]}`,
       onRetry,
-    )
+    })
   }
 
   async #currentToken(): Promise<string> {

@@ -14,7 +14,7 @@
  * keep-alive agents, so proxies and agents the app configured apply.
  * @module
  */
-import { MAX_RESPONSE_BYTES } from '../bounded-body.js'
+import { MAX_RESPONSE_BYTES } from '../http/body.js'
 import { nodeBuiltin } from '../node-builtin.js'
 import { defaultFetch } from '../resolve.js'
 

@@ -1,14 +1,15 @@
 /**
- * Reading an ECI response body: bounded in time and size (`bounded-body.ts`), then JSON or a
+ * Reading an ECI response body: bounded in time and size (`http/body.ts`), then JSON or a
  * signed `application/jwt` as the content type says.
  * @module
  */
-import { readBodyText } from '../bounded-body.js'
+
 import { EciError, EciHttpError, ErrorCode, toEciError } from '../errors.js'
-import { requestIdOf } from './http-error.js'
+import { readBodyText } from '../http/body.js'
+import { requestIdOf } from '../http/refusal.js'
 import type { ResponseVerifier } from './response-jwt.js'
 
-export { MAX_RESPONSE_BYTES, readBodyText } from '../bounded-body.js'
+export { MAX_RESPONSE_BYTES, readBodyText } from '../http/body.js'
 
 /** What {@link readEciBody} needs to know. */
 export interface EciBodyOptions {

@@ -5,8 +5,8 @@
  * @module
  */
 import { type EciError, EciHttpError, EciValidationError, ErrorCode } from '../errors.js'
-import type { EciRequestClaims, EciRequestType } from './claims.js'
-import { requestIdOf } from './http-error.js'
+import { requestIdOf } from '../http/refusal.js'
+import type { EciRequestClaims, EciRequestType } from '../protocol/claims.js'
 
 /** What a request was, for messages. */
 export const WHAT: Record<EciRequestType, string> = {

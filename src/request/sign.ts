@@ -7,8 +7,8 @@
  * @module
  */
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { checkRequestClaims, type EciRequestClaims } from '../protocol/claims.js'
 import { bytesToBase64url, textToBase64url } from './base64url.js'
-import { checkRequestClaims, type EciRequestClaims } from './claims.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningAlgorithm, type SigningKeyInput } from './keys.js'
 
 /** The JWS `typ` of an ECIS request JWT. */

@@ -8,7 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
-import { retryAfterSeconds } from '../request/http-error.js'
+import { retryAfterSeconds } from '../http/refusal.js'
 import { evalScript } from '../stores/redis-scripts.js'
 import type { ResolvedProvider, ResolvedSyncOptions } from './options.js'
 import { limiterKeys, PAUSE, PERMIT, STAMP } from './scripts.js'

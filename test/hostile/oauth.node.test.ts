@@ -26,6 +26,7 @@ const tokenBody = (over: Record<string, unknown> = {}) => ({
   token_type: 'Bearer',
   expires_in: 3600,
   refresh_token: 'new-refresh-token-0123456789',
+  system_account_ids: ['0018-102'],
   ...over,
 })
 

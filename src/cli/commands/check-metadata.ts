@@ -1,8 +1,8 @@
 /** `ecis check`, part 1: the provider's metadata (protocol §2) — location, OAuth members, ECIS members. */
 
-import { readBodyText } from '../../bounded-body.js'
-import { checkConsentMetadata, checkMetadataMembers, resolveEciResource } from '../../consent/metadata.js'
 import { EciError, toEciError } from '../../errors.js'
+import { readBodyText } from '../../http/body.js'
+import { checkConsentMetadata, checkMetadataMembers, resolveEciResource } from '../../protocol/metadata.js'
 import type { Deviation, ValidationIssue } from '../../schemas/index.js'
 import { isLoopback } from '../insecure.js'
 
@@ -225,7 +225,7 @@ function checkOAuthMembers(
 
 /**
  * The verdict `EciConsumer.discover` would give: the same metadata and URL rules
- * (consent/metadata.ts), run on this document.
+ * (protocol/metadata.ts), run on this document.
  */
 function profileRules(doc: Record<string, unknown>, allowInsecure: boolean): CheckResult {
   const base = { id: 'sdk.rules', title: 'the SDK accepts this metadata (the rules discover applies)' }

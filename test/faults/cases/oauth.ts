@@ -369,8 +369,8 @@ export const tokenCases: FaultCase[] = [
   {
     area: 'token',
     name: 'refresh timeout, reuse window 30 s',
-    did: 'refresh: never answers, twice',
-    expect: { outcome: 'EciNetworkError', code: ErrorCode.TIMEOUT, attempts: { '/token': 2, '/eci': 0 } },
+    did: 'refresh: never answers, three times (retry limit 2; inside the window a resend is safe)',
+    expect: { outcome: 'EciNetworkError', code: ErrorCode.TIMEOUT, attempts: { '/token': 3, '/eci': 0 } },
     run: refreshThenBasic(never, { refreshReuseWindow: 30 }),
   },
   {
@@ -446,11 +446,11 @@ export const parCases: FaultCase[] = [
   {
     area: 'par',
     name: 'never answers',
-    did: 'reads the PAR request, never answers',
-    expect: timeout(),
+    did: 'reads the PAR request, never answers (a resent PAR only makes another request_uri)',
+    expect: timeout(3),
     run: par(never),
   },
-  { area: 'par', name: 'trickled', did: '201 headers, then 1 byte / 50 ms', expect: timeout(), run: par(trickle(50)) },
+  { area: 'par', name: 'trickled', did: '201 headers, then 1 byte / 50 ms', expect: timeout(3), run: par(trickle(50)) },
   {
     area: 'par',
     name: 'gzip bomb',
@@ -491,7 +491,7 @@ export const parCases: FaultCase[] = [
     area: 'par',
     name: 'reset after send',
     did: 'headers, then TCP reset',
-    expect: { outcome: 'EciNetworkError', code: ErrorCode.NETWORK, attempts: 1 },
+    expect: { outcome: 'EciNetworkError', code: ErrorCode.NETWORK, attempts: 3 },
     run: par(resetAfterHeaders),
   },
   {
@@ -529,8 +529,8 @@ export const revocationCases: FaultCase[] = [
   {
     area: 'revocation',
     name: 'never answers',
-    did: 'reads the revocation, never answers',
-    expect: timeout(),
+    did: 'reads the revocation, never answers (revoking twice is harmless)',
+    expect: timeout(3),
     run: revoke(never),
   },
   { area: 'revocation', name: '503 storm', did: '503 ×3', expect: http(3), run: revoke(json(503, {})) },
@@ -545,7 +545,7 @@ export const revocationCases: FaultCase[] = [
     area: 'revocation',
     name: 'reset',
     did: 'TCP reset on request',
-    expect: { outcome: 'EciNetworkError', code: ErrorCode.NETWORK, attempts: 1 },
+    expect: { outcome: 'EciNetworkError', code: ErrorCode.NETWORK, attempts: 3 },
     run: revoke(resetBeforeHeaders),
   },
   {

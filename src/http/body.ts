@@ -6,10 +6,16 @@
  * nothing but the error classes (the browser consent bundle includes it).
  * @module
  */
-import { EciHttpError, EciNetworkError, ErrorCode } from './errors.js'
+import { EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
 
 /** Largest ECI response body accepted, in bytes (an InvoiceDetail is ~2 kB). */
 export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+/**
+ * Largest error body read (an ECI or OAuth error status): `{ error, error_description }` is a
+ * few hundred bytes; a provider's HTML error page is cut, not buffered.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024
 
 /** Largest OAuth response body read (metadata, JWKS, PAR, token, revocation): a few kB in practice. */
 export const MAX_OAUTH_RESPONSE_BYTES = 256 * 1024

@@ -20,9 +20,9 @@ import {
   ErrorCode,
   redact,
   toEciError,
-} from './errors.js'
-import { oauthErrorBody } from './grant/oauth-fetch.js'
-import { requestIdOf, retryAfterSeconds } from './request/http-error.js'
+} from '../errors.js'
+import { requestIdOf, retryAfterSeconds } from '../http/refusal.js'
+import { oauthErrorBody } from './fetch.js'
 
 /** An OAuth step, as it appears in messages ("The token refresh failed: …"). */
 export type OAuthOperation =

@@ -4,9 +4,11 @@
  * @module
  */
 import * as oidc from 'openid-client'
-import type { AuthorizationServerMetadata } from '../consent/metadata.js'
-import { fromOAuthError } from '../oauth-error.js'
+import { EciConfigError } from '../errors.js'
+import { type ResolvedRetry, withRetries } from '../http/retry.js'
+import type { AuthorizationServerMetadata } from '../protocol/metadata.js'
 import { hostOf } from '../resolve.js'
+import { fromOAuthError } from './errors.js'
 
 /** How to reach the authorization server. */
 export interface AuthorizationServerOptions {
@@ -17,6 +19,8 @@ export interface AuthorizationServerOptions {
   /** Per-request time limit, ms (openid-client takes seconds). */
   timeout: number
   allowInsecureRequests: boolean
+  /** The SDK's retry policy (discovery is a GET: every retryable failure is retried). */
+  retry: ResolvedRetry
 }
 
 /**
@@ -32,17 +36,20 @@ export async function discoverAuthorizationServer(o: AuthorizationServerOptions)
     timeout: Math.ceil(o.timeout / 1000),
   }
   const ctx = { consentOnInvalidGrant: false, host: o.issuer.host }
+  const discover = (algorithm: 'oauth2' | 'oidc') =>
+    withRetries(
+      () =>
+        oidc.discovery(o.issuer, o.clientId, undefined, o.auth, { ...base, algorithm }).catch((error) => {
+          throw fromOAuthError(error, 'discovery', ctx)
+        }),
+      { policy: o.retry, what: 'The discovery' },
+    )
   try {
-    return await oidc.discovery(o.issuer, o.clientId, undefined, o.auth, { ...base, algorithm: 'oauth2' })
+    return await discover('oauth2')
   } catch (first) {
-    if (first instanceof oidc.ClientError && first.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
-      throw fromOAuthError(first, 'discovery', ctx)
-    }
-    try {
-      return await oidc.discovery(o.issuer, o.clientId, undefined, o.auth, { ...base, algorithm: 'oidc' })
-    } catch (second) {
-      throw fromOAuthError(second, 'discovery', ctx)
-    }
+    // RFC 8414 first; a server with only OIDC discovery answers 404 there (Glewlwyd does).
+    if (first instanceof EciConfigError) throw first
+    return discover('oidc')
   }
 }
 
@@ -59,20 +66,22 @@ export function serverMetadata(config: oidc.Configuration): AuthorizationServerM
 export async function authorizationUrl(
   config: oidc.Configuration,
   params: URLSearchParams,
-  dpop: oidc.DPoPHandle | undefined,
-  secrets: readonly (string | undefined)[] = [],
+  options: { dpop: oidc.DPoPHandle | undefined; retry: ResolvedRetry; secrets?: readonly (string | undefined)[] },
 ): Promise<string> {
   const metadata = serverMetadata(config)
-  try {
-    const url = metadata.pushed_authorization_request_endpoint
-      ? await oidc.buildAuthorizationUrlWithPAR(config, params, { DPoP: dpop })
-      : oidc.buildAuthorizationUrl(config, params)
-    return url.href
-  } catch (error) {
-    throw fromOAuthError(error, 'pushed authorization request', {
-      consentOnInvalidGrant: false,
-      secrets,
-      host: hostOf(metadata.pushed_authorization_request_endpoint),
-    })
+  if (!metadata.pushed_authorization_request_endpoint) return oidc.buildAuthorizationUrl(config, params).href
+  const ctx = {
+    consentOnInvalidGrant: false,
+    secrets: options.secrets ?? [],
+    host: hostOf(metadata.pushed_authorization_request_endpoint),
   }
+  // A resent PAR request only makes another request_uri: every retryable failure is retried.
+  const url = await withRetries(
+    () =>
+      oidc.buildAuthorizationUrlWithPAR(config, params, { DPoP: options.dpop }).catch((error) => {
+        throw fromOAuthError(error, 'pushed authorization request', ctx)
+      }),
+    { policy: options.retry, what: 'The pushed authorization request' },
+  )
+  return url.href
 }

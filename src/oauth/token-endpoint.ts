@@ -5,11 +5,12 @@
  */
 import * as oidc from 'openid-client'
 import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
-import { fromOAuthError, type OAuthOperation } from '../oauth-error.js'
+import { type Grant, grantFromTokenResponse, type TokenResponseLike } from '../grant/grant.js'
+import { type Resend, type ResolvedRetry, withRetries } from '../http/retry.js'
 import { hostOf } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import { serverMetadata } from './authorization-server.js'
-import { type Grant, grantFromTokenResponse, type TokenResponseLike } from './grant.js'
+import { fromOAuthError, type OAuthOperation } from './errors.js'
 
 /** What the token endpoint needs besides the openid-client configuration. */
 export interface TokenEndpointOptions {
@@ -25,6 +26,8 @@ export interface TokenEndpointOptions {
   telemetry: ResolvedTelemetry
   /** The client secret (`client_secret_basic`), scrubbed from whatever the provider echoes. */
   clientSecret?: string | undefined
+  /** The SDK's retry policy: each attempt is a new request (new client assertion, new DPoP proof). */
+  retry: ResolvedRetry
 }
 
 /** Whether a failed request may have reached the provider and been processed. */
@@ -66,6 +69,14 @@ export class TokenEndpoint {
     return fromOAuthError(error, operation, { consentOnInvalidGrant: consent, secrets: all, host })
   }
 
+  /**
+   * Runs one OAuth call with the SDK's retry policy: `work` builds the whole request each time,
+   * so openid-client signs a new client assertion and DPoP proof for every attempt.
+   */
+  #retried<T>(operation: OAuthOperation, resend: Resend, work: () => Promise<T>): Promise<T> {
+    return withRetries(work, { policy: this.#o.retry, resend, what: `The ${operation}` })
+  }
+
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
     return grantFromTokenResponse(
       tokens as TokenResponseLike,
@@ -98,16 +109,22 @@ export class TokenEndpoint {
     const metadata = serverMetadata(this.#config)
     if (metadata.authorization_response_iss_parameter_supported) current.searchParams.set('iss', metadata.issuer)
     try {
-      const tokens = await oidc.authorizationCodeGrant(
-        this.#config,
-        current,
-        {
-          pkceCodeVerifier: input.codeVerifier,
-          expectedState: input.state ?? oidc.skipStateCheck,
-          idTokenExpected: false,
-        },
-        { resource: this.#o.resource },
-        { DPoP: this.#o.dpop },
+      const tokens = await this.#retried('code exchange', 'unprocessed', () =>
+        oidc
+          .authorizationCodeGrant(
+            this.#config,
+            current,
+            {
+              pkceCodeVerifier: input.codeVerifier,
+              expectedState: input.state ?? oidc.skipStateCheck,
+              idTokenExpected: false,
+            },
+            { resource: this.#o.resource },
+            { DPoP: this.#o.dpop },
+          )
+          .catch((error) => {
+            throw this.#fail(error, 'code exchange', [input.code, input.codeVerifier], true)
+          }),
       )
       return this.#grant(tokens, input.requestedScopes)
     } catch (error) {
@@ -124,26 +141,25 @@ export class TokenEndpoint {
   }
 
   async #refresh(from: Grant): Promise<Grant> {
+    const secrets = [from.refreshToken, from.accessToken]
+    // Resending a refresh token whose outcome is unknown is safe only inside the provider's reuse window.
+    const resend: Resend = this.#o.refreshReuseWindow > 0 ? 'any' : 'unprocessed'
+    const tokens = await this.#retried('token refresh', resend, () =>
+      oidc
+        .refreshTokenGrant(
+          this.#config,
+          from.refreshToken as string,
+          { resource: this.#o.resource },
+          { DPoP: this.#o.dpop },
+        )
+        .catch((error) => {
+          throw this.#fail(error, 'token refresh', secrets, true)
+        }),
+    )
     try {
-      return await this.#refreshOnce(from)
-    } catch (error) {
-      // Resending the same refresh token is safe only inside the provider's reuse window.
-      if (this.#o.refreshReuseWindow > 0 && outcomeUnknown(error)) return this.#refreshOnce(from)
-      throw error
-    }
-  }
-
-  async #refreshOnce(from: Grant): Promise<Grant> {
-    try {
-      const tokens = await oidc.refreshTokenGrant(
-        this.#config,
-        from.refreshToken as string,
-        { resource: this.#o.resource },
-        { DPoP: this.#o.dpop },
-      )
       return this.#grant(tokens, from.scopes, from)
     } catch (error) {
-      throw this.#fail(error, 'token refresh', [from.refreshToken, from.accessToken], true)
+      throw this.#fail(error, 'token refresh', secrets, true)
     }
   }
 
@@ -160,17 +176,17 @@ export class TokenEndpoint {
       throw new EciConfigError(ErrorCode.INVALID_METADATA, 'The provider advertises no revocation endpoint')
     }
     const secrets = [grant.refreshToken, grant.accessToken]
-    if (grant.refreshToken) {
-      try {
-        await oidc.tokenRevocation(this.#config, grant.refreshToken, { token_type_hint: 'refresh_token' })
-      } catch (error) {
-        throw this.#fail(error, 'revocation', secrets, false)
-      }
-    }
+    // Revoking a token twice is harmless (RFC 7009 §2.2): any retryable failure is retried.
+    const revoke = (token: string, hint: string) =>
+      this.#retried('revocation', 'any', () =>
+        oidc.tokenRevocation(this.#config, token, { token_type_hint: hint }).catch((error) => {
+          throw this.#fail(error, 'revocation', secrets, false)
+        }),
+      )
+    if (grant.refreshToken) await revoke(grant.refreshToken, 'refresh_token')
     try {
-      await oidc.tokenRevocation(this.#config, grant.accessToken, { token_type_hint: 'access_token' })
-    } catch (error) {
-      const e = this.#fail(error, 'revocation', secrets, false)
+      await revoke(grant.accessToken, 'access_token')
+    } catch (e) {
       // Providers may not revoke self-contained (JWT) access tokens (RFC 7009 §2.2.1); revoking
       // the refresh token already ended the grant.
       if (grant.refreshToken && (e as { error?: string }).error === 'unsupported_token_type') return

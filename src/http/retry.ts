@@ -1,7 +1,7 @@
 /**
- * The retry policy of ECI calls: which failures are retried, how often and how long to wait
- * (exponential backoff with full jitter, or the provider's `Retry-After`). The client signs a
- * new request JWT for every attempt.
+ * The one retry policy of the SDK: which failures are retried, what is safe to resend, how
+ * often and how long to wait (exponential backoff with full jitter, or the provider's
+ * `Retry-After`). ECI calls and OAuth calls retry through it, each attempt built anew.
  * @module
  */
 import { EciConfigError, EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
@@ -73,12 +73,43 @@ export function normalizeRetry(retry: unknown): ResolvedRetry {
 const BASE_DELAY_MS = 300
 
 /**
- * How long to wait before retry number `retries + 1` after `error`, or `undefined` when the
- * error is not retried (limit reached, not retryable, or a `Retry-After` beyond `maxRetryAfter`).
+ * What a failed request may be sent again after:
+ * - `'any'`: every retryable failure — requests that change nothing, or that are new requests
+ *   each time (an ECI POST carries a new request JWT, a GET changes nothing).
+ * - `'unprocessed'`: only failures that show the request was not processed — a 429 or 503
+ *   answer, or a connection refused before anything was sent. Token requests: a refresh token
+ *   or a code sent twice may end the grant.
  */
-export function retryDelay(error: unknown, retries: number, policy: ResolvedRetry): number | undefined {
+export type Resend = 'any' | 'unprocessed'
+
+/** Root causes that prove nothing reached the server. */
+const NOTHING_SENT = new Set(['ECONNREFUSED'])
+
+/** Whether `error` is one that {@link Resend} `'unprocessed'` may send again. */
+function unprocessed(error: unknown): boolean {
+  if (error instanceof EciHttpError) return error.status === 429 || error.status === 503
+  return error instanceof EciNetworkError && error.code === ErrorCode.NETWORK && NOTHING_SENT.has(error.rootCause ?? '')
+}
+
+/** A random wait up to the exponential backoff of retry number `retries + 1` (full jitter). */
+export function backoffDelay(retries: number, limitMs: number): number {
+  return Math.random() * Math.min(limitMs, BASE_DELAY_MS * 2 ** retries)
+}
+
+/**
+ * How long to wait before retry number `retries + 1` after `error`, or `undefined` when the
+ * error is not retried (limit reached, not retryable, not safe to resend, or a `Retry-After`
+ * beyond `maxRetryAfter`).
+ */
+export function retryDelay(
+  error: unknown,
+  retries: number,
+  policy: ResolvedRetry,
+  resend: Resend = 'any',
+): number | undefined {
   if (retries >= policy.limit) return undefined
-  const backoff = () => Math.random() * Math.min(policy.backoffLimit, BASE_DELAY_MS * 2 ** retries)
+  if (resend === 'unprocessed' && !unprocessed(error)) return undefined
+  const backoff = () => backoffDelay(retries, policy.backoffLimit)
   if (error instanceof EciHttpError) {
     if (error.code !== ErrorCode.HTTP_ERROR || !RETRY_STATUS_CODES.includes(error.status)) return undefined
     if (error.retryAfter === undefined) return backoff()
@@ -92,10 +123,13 @@ export function retryDelay(error: unknown, retries: number, policy: ResolvedRetr
   return undefined
 }
 
-/** Waits `ms`, or rejects with an ABORTED network error when `signal` aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `ms`, or rejects with an `ERR_ECI_ABORTED` network error naming `what` ("The token
+ * refresh", "The ECI basic request") when `signal` aborts first.
+ */
+export function sleep(ms: number, signal?: AbortSignal | null, what = 'The request'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const aborted = () => new EciNetworkError(ErrorCode.ABORTED, 'The ECI call was aborted', { cause: signal?.reason })
+    const aborted = () => new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: signal?.reason })
     if (signal?.aborted) return reject(aborted())
     const onAbort = () => {
       clearTimeout(timer)
@@ -109,25 +143,33 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/** How {@link withRetries} retries. */
+export interface RetryRun {
+  policy: ResolvedRetry
+  /** What may be resent. @default 'any' */
+  resend?: Resend | undefined
+  /** Ends the waits between attempts. */
+  signal?: AbortSignal | undefined
+  /** What is retried, for the abort message ("The token refresh"). */
+  what?: string | undefined
+  /** Told of each retry before its wait. */
+  onRetry?: ((error: unknown, delayMs: number, attempt: number) => void) | undefined
+}
+
 /**
- * Runs `attempt` until it succeeds or {@link retryDelay} says stop, waiting in between (the
- * wait ends early when `signal` aborts). `attempt` must sign anew each time: a spent `jti` is
- * refused.
+ * Runs `attempt` until it succeeds or {@link retryDelay} says stop, waiting in between. Each
+ * attempt must build its request anew: a new request JWT, client assertion and DPoP proof (a
+ * spent `jti` is refused). Every retry loop of the SDK is this one: ECI calls, OAuth calls.
  */
-export async function withRetries<T>(
-  attempt: (number: number) => Promise<T>,
-  policy: ResolvedRetry,
-  signal: AbortSignal | undefined,
-  onRetry?: (error: unknown, delayMs: number, number: number) => void,
-): Promise<T> {
+export async function withRetries<T>(attempt: (number: number) => Promise<T>, run: RetryRun): Promise<T> {
   for (let retries = 0; ; retries++) {
     try {
       return await attempt(retries + 1)
     } catch (error) {
-      const wait = retryDelay(error, retries, policy)
-      if (wait === undefined || signal?.aborted) throw error
-      onRetry?.(error, wait, retries + 1)
-      await sleep(wait, signal)
+      const wait = retryDelay(error, retries, run.policy, run.resend)
+      if (wait === undefined || run.signal?.aborted) throw error
+      run.onRetry?.(error, wait, retries + 1)
+      await sleep(wait, run.signal, run.what)
     }
   }
 }
