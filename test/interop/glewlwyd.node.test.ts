@@ -68,20 +68,19 @@ describeGlewlwyd('interop: Glewlwyd 2.7, a real third-party authorization server
       ...options,
     })
 
-  // `assertionAudience` is the option issue 17 adds: Glewlwyd checks the client assertion's
-  // `aud` against the URL of the endpoint called (PAR, token, revocation), never the issuer.
-  const confidentialConsumer = () => {
-    const clientAuth = {
-      method: 'private_key_jwt' as const,
-      key: confidential.privateJwk,
-      assertionAudience: 'endpoint' as const,
-    }
-    return discover(confidential, { clientAuth })
-  }
+  // Glewlwyd checks the client assertion's `aud` against the URL of the endpoint called (PAR,
+  // token, revocation), never the issuer: hence `assertionAudience: 'endpoint'`.
+  const confidentialConsumer = (assertionAudience: AssertionAudience = 'endpoint') =>
+    discover(confidential, {
+      clientAuth: { method: 'private_key_jwt', key: confidential.privateJwk, assertionAudience },
+    })
 
   /** beginConsent → the customer logs in and grants at Glewlwyd → the callback URL. */
-  async function consent(consumer: EciConsumer, accounts: string[] | undefined = ACCOUNTS) {
-    const { url, transaction } = await consumer.beginConsent({ scopes: [...SCOPES], accounts })
+  async function consent(consumer: EciConsumer, accounts: string[] | 'no accounts' = ACCOUNTS) {
+    const { url, transaction } = await consumer.beginConsent({
+      scopes: [...SCOPES],
+      ...(accounts === 'no accounts' ? {} : { accounts }),
+    })
     const { callbackUrl, trace } = await world.customer().consent(url, { grant: ECI_SCOPES })
     return { url, transaction, callbackUrl, trace }
   }
@@ -145,12 +144,11 @@ describeGlewlwyd('interop: Glewlwyd 2.7, a real third-party authorization server
       [200, 'invoice_detail', 'Bearer'],
     ])
 
-    // Glewlwyd echoes the RAR details in the code exchange response, not in refresh responses:
-    // the refreshed grant keeps the accounts of the first one.
+    // Glewlwyd echoes the requested RAR details verbatim, in the code exchange and refresh responses.
     const mine = tokenResponses.slice(-2)
     expect(mine.map((r) => r.grantType)).toEqual(['authorization_code', 'refresh_token'])
-    expect(mine[0].authorizationDetails).toEqual([{ type: 'eci', system_account_ids: ACCOUNTS, actions: [...SCOPES] }])
-    expect(mine[1].members).not.toContain('authorization_details')
+    const details = [{ type: 'eci', system_account_ids: ACCOUNTS, actions: [...SCOPES] }]
+    expect(mine.map((r) => r.authorizationDetails)).toEqual([details, details])
 
     await consumer.session(rotated[0]).revoke()
     // Another instance still holding the revoked grant: the resource server refuses the access
@@ -160,6 +158,17 @@ describeGlewlwyd('interop: Glewlwyd 2.7, a real third-party authorization server
     await expect(stale.basic(ACCOUNTS[0])).rejects.toMatchObject({ name: 'EciHttpError', status: 400 })
     expect(world.rs.calls.at(-1)).toMatchObject({ status: 401, error: 'invalid_token' })
   })
+
+  it.each(['issuer', 'token_endpoint'] as const)(
+    'glewlwyd quirk: with assertionAudience %s the confidential client is refused at PAR — beginConsent rejects with EciHttpError 401 before the customer sees anything',
+    async (audience) => {
+      const consumer = await confidentialConsumer(audience)
+      await expect(consumer.beginConsent({ scopes: [...SCOPES], accounts: ACCOUNTS })).rejects.toMatchObject({
+        name: 'EciHttpError',
+        status: 401,
+      })
+    },
+  )
 
   it('public client with DPoP: PAR, RAR, consent, DPoP-bound tokens, data with proofs, refresh with rotation', async () => {
     const consumer = await discover(publicClient, { dpop: true })
@@ -231,7 +240,7 @@ describeGlewlwyd('interop: Glewlwyd 2.7, a real third-party authorization server
 
   it('a token response that names no granted account is EciConsentError ERR_ECI_NO_ACCOUNTS (Glewlwyd returns authorization_details only when the request carried them)', async () => {
     const consumer = await discover(publicClient, {})
-    const { url, transaction, callbackUrl } = await consent(consumer, undefined)
+    const { url, transaction, callbackUrl } = await consent(consumer, 'no accounts')
     expect(url).not.toContain('authorization_details')
     const before = tokenResponses.length
     const error = await consumer.completeConsent(callbackUrl, transaction).catch((e: unknown) => e)

@@ -103,43 +103,76 @@ export async function jsonCall(jar: CookieJar, method: string, url: string, body
   return { status: response.status, body: parsed, headers: response.headers }
 }
 
+/**
+ * Glewlwyd logs "started" before it listens, so wait until it answers HTTP (any status), polling
+ * until `deadline`; false when the process exited first (its port was taken meanwhile).
+ */
+async function serving(url: string, running: RunningProcess, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    if (running.child.exitCode !== null || running.child.signalCode !== null) return false
+    try {
+      const response = await fetch(`${url}/config`, { signal: AbortSignal.timeout(2000) })
+      await response.body?.cancel()
+      return true
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+  throw new Error(`Glewlwyd did not answer HTTP on ${url} in time:\n${running.output()}`)
+}
+
+/** Runs Glewlwyd on a free port (another one if that port is taken before it binds). */
+async function run(dir: string, database: string): Promise<{ running: RunningProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const config = join(dir, `glewlwyd-${port}.conf`)
+    await writeFile(config, configFile(port, database))
+    const running = await startProcess(GLEWLWYD, [`--config-file=${config}`], {
+      ready: /Glewlwyd started on port/,
+      cwd: dir,
+    })
+    const up = await serving(`http://127.0.0.1:${port}`, running, Date.now() + 30_000).catch(async (error) => {
+      await running.stop('SIGKILL')
+      throw error
+    })
+    if (up) return { running, port }
+    if (attempt === 3) throw new Error(`Glewlwyd exited before serving, three times:\n${running.output()}`)
+  }
+}
+
 /** Starts Glewlwyd on a free port and logs the administrator in. About half a second. */
 export async function startGlewlwyd(): Promise<GlewlwydServer> {
   const missing = glewlwydMissing()
   if (missing) throw new Error(`Glewlwyd cannot start: ${missing}`)
   const dir = await mkdtemp(join(tmpdir(), 'ecis-glewlwyd-'))
   const database = join(dir, 'glewlwyd.db')
-  const db = new DatabaseSync(database)
-  db.exec(schemaSql())
-  db.close()
-  const port = await freePort()
-  const config = join(dir, 'glewlwyd.conf')
-  await writeFile(config, configFile(port, database))
-  let process_: RunningProcess
+  let started: { running: RunningProcess; port: number }
   try {
-    process_ = await startProcess(GLEWLWYD, [`--config-file=${config}`], {
-      ready: /Glewlwyd started on port/,
-      cwd: dir,
-    })
+    const db = new DatabaseSync(database)
+    db.exec(schemaSql())
+    db.close()
+    started = await run(dir, database)
   } catch (error) {
     await rm(dir, { recursive: true, force: true })
     throw error
   }
+  const { running, port } = started
   const url = `http://127.0.0.1:${port}`
+  const close = async () => {
+    await running.stop('SIGTERM')
+    await rm(dir, { recursive: true, force: true })
+  }
   const jar = new CookieJar()
   const login = await jsonCall(jar, 'POST', `${url}/api/auth/`, GLEWLWYD_ADMIN)
   if (login.status !== 200) {
-    await process_.stop('SIGTERM')
-    throw new Error(`Glewlwyd admin login answered ${login.status}:\n${process_.output()}`)
+    await close()
+    throw new Error(`Glewlwyd admin login answered ${login.status}:\n${running.output()}`)
   }
   return {
     port,
     url,
     admin: (method, path, body) => jsonCall(jar, method, `${url}/api${path}`, body),
-    output: () => process_.output(),
-    async close() {
-      await process_.stop('SIGTERM')
-      await rm(dir, { recursive: true, force: true })
-    },
+    output: () => running.output(),
+    close,
   }
 }
