@@ -1,6 +1,7 @@
 // What Glewlwyd 2.7 accepts and refuses at its endpoints, measured with hand-made requests (jose
 // for the client assertions): the facts behind `clientAuth.assertionAudience` and the table in
 // docs/consent.md. The SDK journeys are in glewlwyd.node.test.ts.
+import { createHash, randomBytes } from 'node:crypto'
 import type { JWK } from 'jose'
 import { SignJWT } from 'jose/jwt/sign'
 import { importJWK } from 'jose/key/import'
@@ -173,5 +174,46 @@ describeGlewlwyd('interop: what Glewlwyd 2.7 accepts at its endpoints', () => {
     expect(callback.searchParams.get('authorization_details')).toBe('eci')
     expect(callback.searchParams.get('iss')).toBe(issuer)
     await expect(consumer.completeConsent(callback, transaction)).resolves.toMatchObject({ accounts: ['0018-102'] })
+  })
+
+  /** A public client's whole code flow by hand (PAR, the customer's consent, code exchange). */
+  async function rawFlow(authorizationDetails: unknown[]) {
+    const rar = await world.consumerClient(`acme-solar-rar-${crypto.randomUUID().slice(0, 8)}`, 'none')
+    const verifier = randomBytes(32).toString('base64url')
+    const par = await post('par', {
+      client_id: rar.clientId,
+      response_type: 'code',
+      redirect_uri: rar.redirectUri,
+      scope: 'eci:basic',
+      state: crypto.randomUUID(),
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      resource: world.realm.resource,
+      authorization_details: JSON.stringify(authorizationDetails),
+    })
+    expect(par.status).toBe(201)
+    const requestUri = (JSON.parse(par.text) as { request_uri: string }).request_uri
+    const authorize = `${issuer}/auth?client_id=${rar.clientId}&request_uri=${encodeURIComponent(requestUri)}`
+    const { callbackUrl } = await world.customer().consent(authorize, { grant: ['eci:basic'] })
+    const token = await post('token', {
+      grant_type: 'authorization_code',
+      code: new URL(callbackUrl).searchParams.get('code') ?? '',
+      redirect_uri: rar.redirectUri,
+      client_id: rar.clientId,
+      code_verifier: verifier,
+      resource: world.realm.resource,
+    })
+    expect(token.status).toBe(200)
+    return (JSON.parse(token.text) as { authorization_details?: unknown }).authorization_details
+  }
+
+  it("glewlwyd names the customer's own accounts only through RAR enrichment: access.system_account_ids filled from its user record (a shape the SDK neither asks for nor reads)", async () => {
+    const details = await rawFlow([{ type: 'eci', access: { system_account_ids: [] } }])
+    expect(details).toEqual([{ type: 'eci', access: { system_account_ids: world.realm.customerAccounts } }])
+  })
+
+  it('glewlwyd grants the system_account_ids a client asks for verbatim, held by the customer or not (RFC 9396 leaves the check to the server): the ECI resource server must check accounts itself', async () => {
+    const asked = [{ type: 'eci', system_account_ids: ['9999-999'], actions: ['basic'] }]
+    expect(await rawFlow(asked)).toEqual(asked)
   })
 })

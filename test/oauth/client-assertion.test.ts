@@ -103,14 +103,16 @@ describe('a retried OAuth request is a new request', () => {
 
 describe('a token response that grants no account', () => {
   it('is EciConsentError ERR_ECI_NO_ACCOUNTS, never a grant with accounts: []', async () => {
-    const strip = (f: typeof fetch): typeof fetch => async (input, init) => {
-      const response = await f(input, init)
-      if (!String(input instanceof Request ? input.url : input).startsWith(ENDPOINTS.token)) return response
-      const body = (await response.json()) as Record<string, unknown>
-      delete body.authorization_details
-      delete body.system_account_ids
-      return Response.json(body, { status: response.status, headers: { 'cache-control': 'no-store' } })
-    }
+    const strip =
+      (f: typeof fetch): typeof fetch =>
+      async (input, init) => {
+        const response = await f(input, init)
+        if (!String(input instanceof Request ? input.url : input).startsWith(ENDPOINTS.token)) return response
+        const body = (await response.json()) as Record<string, unknown>
+        delete body.authorization_details
+        delete body.system_account_ids
+        return Response.json(body, { status: response.status, headers: { 'cache-control': 'no-store' } })
+      }
     const { consumer, authorize } = await world({}, {}, strip)
     const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
     const error = await consumer.completeConsent(await authorize(url), transaction).catch((e) => e)

@@ -35,6 +35,9 @@ export interface GlewlwydClient {
   scopes?: string[]
 }
 
+/** The user property that holds a customer's accounts at the provider (for RAR enrichment). */
+export const ACCOUNTS_PROPERTY = 'system_account_ids'
+
 export interface EcisRealm {
   /** The plugin's issuer: `http://127.0.0.1:port/api/oidc`. */
   issuer: string
@@ -42,6 +45,8 @@ export interface EcisRealm {
   resource: string
   /** The customer who consents. The password is random per run. */
   customer: { username: string; password: string }
+  /** The accounts the provider holds for the customer (the user record's `system_account_ids`). */
+  customerAccounts: string[]
 }
 
 /** Throws with Glewlwyd's answer (never a secret: admin answers carry none) unless it is 200. */
@@ -97,7 +102,15 @@ function pluginParameters(issuer: string, resource: string, signingKey: JWK) {
     'rar-allow-auth-unsigned': true,
     'rar-allow-auth-unencrypted': true,
     'rar-types': {
-      eci: { scopes: [...ECI_SCOPES], actions: ECI_ACTIONS, description: 'ECI accounts', locations: [], datatypes: [] },
+      eci: {
+        scopes: [...ECI_SCOPES],
+        actions: ECI_ACTIONS,
+        description: 'ECI accounts',
+        locations: [],
+        datatypes: [],
+        // RAR enrichment: a request's `access: { system_account_ids: [] }` is filled from the user record.
+        enriched: [ACCOUNTS_PROPERTY],
+      },
     },
     'oauth-dpop-allowed': true,
     'oauth-dpop-iat-duration': 60,
@@ -133,7 +146,9 @@ export async function provisionEcis(server: GlewlwydServer, resource: string): P
       parameters: pluginParameters(issuer, resource, privateJwk),
     }),
   )
+  await addAccountsProperty(server)
   const customer = { username: 'customer', password: randomBytes(18).toString('base64url') }
+  const customerAccounts = ['0018-102', '0018-103']
   expectOk(
     'user',
     await server.admin('POST', '/user/', {
@@ -142,9 +157,26 @@ export async function provisionEcis(server: GlewlwydServer, resource: string): P
       name: 'Shared Customer',
       enabled: true,
       scope: ['g_profile', 'openid', ...ECI_SCOPES],
+      [ACCOUNTS_PROPERTY]: customerAccounts,
     }),
   )
-  return { issuer, resource, customer }
+  return { issuer, resource, customer, customerAccounts }
+}
+
+/** A multi-valued user property in the database user backend (then reset, or it is not used). */
+async function addAccountsProperty(server: GlewlwydServer): Promise<void> {
+  const backend = expectOk('user backend', await server.admin('GET', '/mod/user/database')).body as {
+    parameters: { 'data-format': Record<string, unknown> }
+  }
+  backend.parameters['data-format'][ACCOUNTS_PROPERTY] = {
+    multiple: true,
+    read: true,
+    write: true,
+    'profile-read': false,
+    'profile-write': false,
+  }
+  expectOk('user backend update', await server.admin('PUT', '/mod/user/database', backend))
+  expectOk('user backend reset', await server.admin('PUT', '/mod/user/database/reset'))
 }
 
 /** Registers a client as an operator would in Glewlwyd's admin UI. */
