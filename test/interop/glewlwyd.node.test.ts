@@ -5,9 +5,9 @@
 // standards the test name says "glewlwyd quirk"; the SDK is not bent to it.
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import {
-  EciConsumer as Consumer,
+  type AssertionAudience,
   EciConsentError,
-  type EciConsumer,
+  EciConsumer,
   type EciConsumerOptions,
   EciHttpError,
   type Grant,
@@ -56,7 +56,7 @@ describeGlewlwyd('interop: Glewlwyd 2.7, a real third-party authorization server
   }
 
   const discover = (client: ConsumerClient, options: Partial<EciConsumerOptions>) =>
-    Consumer.discover({
+    EciConsumer.discover({
       fetch: recordingFetch,
       issuer: world.realm.issuer,
       clientId: client.clientId,
