@@ -25,7 +25,6 @@ export default defineConfig({
         optimizeDeps: {
           include: [
             'zod',
-            'ky',
             'openid-client',
             'msw',
             'msw/browser',

@@ -83,3 +83,20 @@ export function throughput(sides, options) {
 export function history(sides, options) {
   return both(sides, options, timed, medianOfPairs)
 }
+
+/** CPU time of this process (user + system) per call over a block of `perBlock` sequential calls, µs. */
+async function cpuPerCall(fn, perBlock) {
+  const start = process.cpuUsage()
+  for (let i = 0; i < perBlock; i++) await fn()
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / perBlock
+}
+
+/**
+ * CPU per call: blocks of `perBlock` sequential calls, sides alternated block by block; the
+ * provider runs in another process, so this is the client's own cost of a call (signing, HTTP,
+ * body, parse, validation). Ratio of medians.
+ */
+export function cpu(sides, options) {
+  return both(sides, options, (fn) => cpuPerCall(fn, options.perBlock), ratioOfMedians)
+}

@@ -53,7 +53,6 @@ const ENTRIES = [
     budget: CONSENT_BUDGET,
     forbidden: [
       pkg('zod'),
-      pkg('ky'),
       pkg('jose'),
       pkg('openid-client'),
       pkg('msw'),
@@ -65,13 +64,7 @@ const ENTRIES = [
     name: 'ecis-consumer/schemas',
     entry: 'src/schemas/index.ts',
     budget: 30 * KB,
-    forbidden: [
-      pkg('ky'),
-      pkg('jose'),
-      pkg('openid-client'),
-      pkg('msw'),
-      src('request', 'request code (src/request/)'),
-    ],
+    forbidden: [pkg('jose'), pkg('openid-client'), pkg('msw'), src('request', 'request code (src/request/)')],
     without: 'zod',
   },
   {

@@ -40,7 +40,7 @@ const FREE = {
   issuer: 'string',
   clientId: 'string',
   redirectUri: 'string',
-  options: "Omit<import('ecis-consumer/consent').BeginConsentOptions, 'store'>",
+  options: "Omit<import('ecis-consumer/consent').BrowserConsentOptions, 'store'>",
   callbackUrl: 'string',
   save: "(grant: import('ecis-consumer').Grant) => Promise<void>",
   grant: "import('ecis-consumer').Grant",

@@ -20,10 +20,10 @@ import {
   usable,
 } from './grant/shared-refresh.js'
 import type { GrantStore } from './grant/store.js'
+import { boundedFetch } from './http/bounded-fetch.js'
 import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './oauth/authorization-server.js'
 import { clientAuthentication } from './oauth/client-auth.js'
 import { ProviderClock } from './oauth/clock.js'
-import { oauthFetch } from './oauth/fetch.js'
 import { TokenEndpoint } from './oauth/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
 import {
@@ -38,7 +38,6 @@ import { constructEciClient, type EciClient, type InvalidTokenHandler } from './
 import type { SharedClientOptions } from './request/client-options.js'
 import { createDpopProver, type DpopProver } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
-import { eciTransport } from './request/node-transport.js'
 import { ResponseVerifier } from './request/response-jwt.js'
 import { badOption, resolveTimeout } from './resolve.js'
 import { traced } from './telemetry.js'
@@ -160,7 +159,7 @@ export class EciConsumer {
         ? key
         : await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
     const auth = clientAuthentication(o.clientAuth, authKey, clock.now)
-    const oauth = oauthFetch(fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent })
+    const oauth = boundedFetch(fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent })
     const config = await traced(o.telemetry, 'ecis.oauth.discovery', { 'server.address': o.issuer.hostname }, () =>
       discoverAuthorizationServer({ ...o, auth, fetch: oauth }),
     )
@@ -171,7 +170,7 @@ export class EciConsumer {
       resource,
       clientId: o.clientId,
       signingKey: () => Promise.resolve(key),
-      fetch: clock.wrap(eciTransport(o.fetch)),
+      fetch,
       timeout: o.timeout,
       retry: o.retry,
       validation: o.validation,

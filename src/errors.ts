@@ -116,8 +116,20 @@ export class EciError extends Error {
   }
 }
 
+/** Codes an {@link EciConfigError} carries. */
+export type ConfigErrorCode =
+  | typeof ErrorCode.INVALID_OPTION
+  | typeof ErrorCode.INVALID_KEY
+  | typeof ErrorCode.INVALID_METADATA
+
 /** Bad options or arguments: a programming or configuration mistake. Retrying will not help. */
-export class EciConfigError extends EciError {}
+export class EciConfigError extends EciError {
+  declare readonly code: ConfigErrorCode
+
+  constructor(code: ConfigErrorCode, message: string, options?: EciErrorOptions) {
+    super(code, message, options)
+  }
+}
 
 /** Reasons an {@link EciConsentError} may carry. */
 export type ConsentErrorCode =
@@ -136,6 +148,7 @@ export type ConsentErrorCode =
  * `iss` did not match, or the token endpoint refused the code or refresh token.
  */
 export class EciConsentError extends EciError {
+  declare readonly code: ConsentErrorCode
   /** The OAuth `error` value from the provider, when it sent one (e.g. `access_denied`). */
   readonly error: string | undefined
   /** The provider's `error_description`, when it sent one. */
@@ -162,8 +175,20 @@ export interface EciHttpErrorOptions extends EciErrorOptions {
   response?: Response | undefined
 }
 
-/** The provider refused the request (HTTP error status), or answered with something unusable. */
+/** Codes an {@link EciHttpError} carries. */
+export type HttpErrorCode =
+  | typeof ErrorCode.HTTP_ERROR
+  | typeof ErrorCode.RESPONSE_MISMATCH
+  | typeof ErrorCode.INVALID_RESPONSE
+  | typeof ErrorCode.UNEXPECTED_REDIRECT
+
+/**
+ * The provider refused the request (HTTP error status), or answered with something unusable.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2 (OAuth error responses)
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3 (`WWW-Authenticate` challenges)
+ */
 export class EciHttpError extends EciError {
+  declare readonly code: HttpErrorCode
   /** HTTP status of the final attempt (0 when the failure is not tied to a status). */
   readonly status: number
   /** The OAuth/ECIS `error` value from the body or `WWW-Authenticate`, e.g. `insufficient_scope`. */
@@ -178,7 +203,7 @@ export class EciHttpError extends EciError {
   // would print the raw response's headers, which may echo a token (X-Request-Id, challenges).
   readonly #response: Response | undefined
 
-  constructor(code: ErrorCode, message: string, options: EciHttpErrorOptions) {
+  constructor(code: HttpErrorCode, message: string, options: EciHttpErrorOptions) {
     super(code, message, options)
     this.status = options.status
     this.error = options.error
@@ -225,6 +250,7 @@ const MAX_MESSAGE_LENGTH = 1000
  * problems; `issueCount` says how many there were.
  */
 export class EciValidationError extends EciError {
+  declare readonly code: typeof ErrorCode.VALIDATION_FAILED
   /** The first problems, each with its field path. */
   readonly issues: ValidationIssue[]
   /** How many problems the body had in all (may exceed `issues.length`). */
@@ -261,14 +287,22 @@ export interface EciNetworkErrorOptions extends EciErrorOptions {
   rootCause?: string | undefined
 }
 
-/** No HTTP response arrived: network failure, timeout, or the caller aborted. */
+/** Codes an {@link EciNetworkError} carries. */
+export type NetworkErrorCode =
+  | typeof ErrorCode.NETWORK
+  | typeof ErrorCode.TIMEOUT
+  | typeof ErrorCode.ABORTED
+  | typeof ErrorCode.STORE_UNAVAILABLE
+
+/** No HTTP response arrived: network failure, timeout, the caller aborted, or a grant store did not answer. */
 export class EciNetworkError extends EciError {
+  declare readonly code: NetworkErrorCode
   /** The host the request went to, when known. */
   readonly host: string | undefined
   /** The root cause's system code, when the runtime reported one (`ENOTFOUND`, `ECONNREFUSED`, …). */
   readonly rootCause: string | undefined
 
-  constructor(code: ErrorCode, message: string, options?: EciNetworkErrorOptions) {
+  constructor(code: NetworkErrorCode, message: string, options?: EciNetworkErrorOptions) {
     super(code, message, options)
     this.host = options?.host
     this.rootCause = options?.rootCause

@@ -10,6 +10,7 @@ export {
   type SaveGrantOptions,
 } from './consumer.js'
 export {
+  type ConfigErrorCode,
   type ConsentErrorCode,
   EciConfigError,
   EciConsentError,
@@ -22,7 +23,9 @@ export {
   EciValidationError,
   type EciValidationErrorOptions,
   ErrorCode,
+  type HttpErrorCode,
   MAX_VALIDATION_ISSUES,
+  type NetworkErrorCode,
   type ValidationIssue,
 } from './errors.js'
 export type { Grant } from './grant/grant.js'

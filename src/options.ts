@@ -56,13 +56,18 @@ export type DpopOption = boolean | { key: CryptoKeyPair | JsonWebKey }
 
 /** Options of {@link EciConsumer.discover}. */
 export interface EciConsumerOptions extends TelemetryOptions {
-  /** The provider's authorization server issuer identifier (RFC 8414 / OIDC discovery). */
+  /**
+   * The provider's authorization server issuer identifier; its metadata is read from RFC 8414's
+   * well-known URL, falling back to OpenID Connect discovery.
+   * @see https://www.rfc-editor.org/rfc/rfc8414
+   */
   issuer: string | URL
   /** The ECI Consumer's `client_id` at the provider. */
   clientId: string
   /**
    * Token endpoint authentication.
-   * @default { method: 'private_key_jwt', key: signingKey }
+   * @default { method: 'private_key_jwt', key: signingKey, assertionAudience: 'issuer' }
+   * @see https://www.rfc-editor.org/rfc/rfc7523 (private_key_jwt)
    */
   clientAuth?: ClientAuthOption
   /** Key that signs ECI request JWTs: private JWK, PKCS8 PEM or private CryptoKey. @default clientAuth.key */
@@ -71,28 +76,47 @@ export interface EciConsumerOptions extends TelemetryOptions {
   signingAlg?: string
   /** `kid` of `signingKey`. @default the JWK's kid, else its thumbprint */
   signingKid?: string
-  /** Where the provider sends the customer back after consent. Required for consent. */
+  /**
+   * Where the provider sends the customer back after consent; required for consent.
+   * @default undefined (beginConsent and completeConsent refuse to run without it)
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2
+   */
   redirectUri?: string
-  /** The ECI endpoint (`eci_resource`). @default the provider metadata's `eci_resource` */
+  /**
+   * The ECI endpoint (`eci_resource`), also the RFC 8707 resource indicator of every token.
+   * @default the provider metadata's `eci_resource`
+   * @see https://www.rfc-editor.org/rfc/rfc8707
+   */
   resource?: string
   /** Provider-specific scope strings. @default { basic: 'eci:basic', invoice: 'eci:invoice', invoice_detail: 'eci:invoice_detail' } */
   scopeNames?: Partial<Record<ConsentScope, string>>
   /**
-   * `fetch` for every request (tests, proxies). By default the ECI POST goes over `node:http(s)`
-   * on Node (a third of `fetch`'s CPU per call) unless `globalThis.fetch` has been replaced, and
-   * OAuth requests through `globalThis.fetch`; pass `fetch: globalThis.fetch` for `fetch` everywhere.
+   * `fetch` for every request — discovery, PAR, token, revocation, JWKS and ECI calls (tests,
+   * proxies, instrumentation); without it, `globalThis.fetch` as it is at call time.
    * @default globalThis.fetch
    */
   fetch?: typeof globalThis.fetch
-  /** Per-attempt timeout of ECI calls, ms. @default 30_000 */
+  /** Deadline of each attempt of every request (headers and body), ms. @default 30_000 */
   timeout?: number
-  /** Retry policy of ECI calls. @default { limit: 2 } */
+  /**
+   * Retry policy of every request (ECI and OAuth calls); each attempt is a new request.
+   * @default { limit: 2, backoffLimit: 10_000, maxRetryAfter: 60_000, retryOnTimeout: true }
+   * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3 (Retry-After)
+   */
   retry?: number | RetryOptions
-  /** @default 'strict' */
+  /**
+   * `'strict'` rejects wrong types and formats; `'lenient'` coerces the common deviations
+   * (numeric strings, date-times) and reports each to `onDeviation`.
+   * @default 'strict'
+   */
   validation?: ValidationMode
   /** Called for every deviation from the canonical ECIS form found in a response. */
   onDeviation?: (deviation: Deviation) => void
-  /** Sender-constrain tokens with DPoP (RFC 9449). @default false */
+  /**
+   * Sender-constrain tokens with DPoP.
+   * @default false
+   * @see https://www.rfc-editor.org/rfc/rfc9449
+   */
   dpop?: DpopOption
   /** Allow `http:` URLs (local test providers only). @default false */
   allowInsecureRequests?: boolean
@@ -106,6 +130,7 @@ export interface EciConsumerOptions extends TelemetryOptions {
    * unknown (connection reset after sending, timeout) is sent again; without it (0), it is not,
    * because a resent refresh token can make the provider revoke the whole grant.
    * @default 0
+   * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2 (refresh token rotation)
    */
   refreshReuseWindow?: number
 }
@@ -184,10 +209,8 @@ function resolveReuseWindow(value: unknown): number {
  */
 export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedConsumerOptions {
   if (options === null || typeof options !== 'object') throw badOption('EciConsumer.discover needs an options object')
-  const insecure = options.allowInsecureRequests === true
-  if (options.allowInsecureRequests !== undefined && typeof options.allowInsecureRequests !== 'boolean') {
-    throw badOption('`allowInsecureRequests` must be a boolean')
-  }
+  const request = resolveRequestOptions(options)
+  const insecure = request.allowInsecureRequests
   const clientAuth = resolveClientAuth(options)
   const fromAuth = clientAuth.method === 'private_key_jwt' ? clientAuth : undefined
   const signingKey = options.signingKey ?? fromAuth?.key
@@ -197,7 +220,7 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
     )
   }
   return Object.freeze({
-    ...resolveRequestOptions(options),
+    ...request,
     issuer: requireIssuer(options.issuer, insecure),
     issuerId: String(options.issuer),
     clientId: resolveNonEmptyString(options.clientId, 'clientId'),
@@ -209,7 +232,6 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
     resource: options.resource === undefined ? undefined : requireHttpsUrl(options.resource, 'resource', insecure).href,
     scopeNames: resolveScopeNames(options.scopeNames),
     dpop: resolveDpop(options.dpop),
-    allowInsecureRequests: insecure,
     consentTtl: resolveSeconds(options.consentTtl, 'consentTtl', DEFAULT_CONSENT_TTL),
     refreshReuseWindow: resolveReuseWindow(options.refreshReuseWindow),
   })

@@ -16,7 +16,7 @@ import type { ConsentStore } from './store.js'
 import { assertConsentTransaction, createConsentTransaction, epochSeconds, isStateShaped } from './transaction.js'
 
 /** Options of {@link beginConsent}. */
-export interface BeginConsentOptions {
+export interface BrowserConsentOptions {
   /** The provider's issuer identifier (its metadata is fetched from there). */
   issuer: string
   /** The app's `client_id` at the provider. */
@@ -51,7 +51,7 @@ export interface BeginConsentOptions {
 }
 
 /** What {@link beginConsent} returns. */
-export interface BeginConsentResult {
+export interface BrowserConsentResult {
   /** The provider's authorization URL: `location.assign(url)`. */
   url: string
   /** The `state` the callback must carry (the key of the stored transaction). */
@@ -152,7 +152,7 @@ async function readPending(store: ConsentStore, now: number): Promise<PendingEnt
  * location.assign(url)
  * ```
  */
-export async function beginConsent(options: BeginConsentOptions): Promise<BeginConsentResult> {
+export async function beginConsent(options: BrowserConsentOptions): Promise<BrowserConsentResult> {
   if (options === null || typeof options !== 'object') {
     throw badOption('beginConsent needs an options object')
   }

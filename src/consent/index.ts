@@ -28,8 +28,8 @@ export {
 } from '../errors.js'
 export type { FetchLike } from './discovery.js'
 export {
-  type BeginConsentOptions,
-  type BeginConsentResult,
+  type BrowserConsentOptions,
+  type BrowserConsentResult,
   beginConsent,
   type ConsentCallbackResult,
   type ParseConsentCallbackOptions,

@@ -21,8 +21,8 @@ import {
   redact,
   toEciError,
 } from '../errors.js'
+import { oauthErrorBody } from '../http/bounded-fetch.js'
 import { requestIdOf, retryAfterSeconds } from '../http/refusal.js'
-import { oauthErrorBody } from './fetch.js'
 
 /** An OAuth step, as it appears in messages ("The token refresh failed: …"). */
 export type OAuthOperation =

@@ -7,7 +7,7 @@
 
 import type { EciHttpError } from '../errors.js'
 import { normalizeRetry, type ResolvedRetry, type RetryOptions } from '../http/retry.js'
-import { requireAbsoluteUrl } from '../protocol/metadata.js'
+import { requireHttpsUrl } from '../protocol/metadata.js'
 import {
   badOption,
   DEFAULT_TIMEOUT_MS,
@@ -21,7 +21,6 @@ import type { Deviation, ValidationMode } from '../schemas/parse.js'
 import { type ResolvedTelemetry, resolveTelemetry, type TelemetryOptions } from '../telemetry.js'
 import type { DpopProver } from './dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
-import { eciTransport } from './node-transport.js'
 import { type ProviderJwks, ResponseVerifier } from './response-jwt.js'
 import { checkExpiresIn } from './sign.js'
 
@@ -56,12 +55,16 @@ export interface EciClientOptions extends TelemetryOptions {
    */
   onInvalidToken?: InvalidTokenHandler | undefined
   /**
-   * `fetch` to use (tests, proxies, instrumentation). By default the ECI POST goes over
-   * `node:http(s)` on Node (a third of `fetch`'s CPU per call) unless `globalThis.fetch` has been
-   * replaced, and through `globalThis.fetch` elsewhere; pass `fetch: globalThis.fetch` to always use it.
+   * `fetch` for every request (tests, proxies, instrumentation); without it, `globalThis.fetch`
+   * as it is at call time, so an app's undici dispatcher, MSW or APM sees every request.
    * @default globalThis.fetch
    */
   fetch?: typeof globalThis.fetch | undefined
+  /**
+   * Allow an `http:` resource (local test providers only); anything but `https:` is refused without it.
+   * @default false
+   */
+  allowInsecureRequests?: boolean | undefined
   /**
    * Per-attempt timeout in milliseconds.
    * @default 30_000
@@ -94,7 +97,7 @@ export interface ResolvedClientOptions {
   readonly signingKey: () => Promise<ResolvedSigningKey>
   readonly accessToken: string | (() => string | Promise<string>)
   readonly onInvalidToken: InvalidTokenHandler | undefined
-  /** The ECI POST's `fetch` ({@link eciTransport}). */
+  /** The `fetch` every ECI POST goes through. */
   readonly fetch: typeof fetch
   readonly timeout: number
   readonly retry: ResolvedRetry
@@ -122,9 +125,14 @@ export function resolveRequestOptions(
     validation?: ValidationMode | undefined
     onDeviation?: ((deviation: Deviation) => void) | undefined
     requestJwtExpiresIn?: number | undefined
+    allowInsecureRequests?: boolean | undefined
   },
 ) {
+  if (options.allowInsecureRequests !== undefined && typeof options.allowInsecureRequests !== 'boolean') {
+    throw badOption('`allowInsecureRequests` must be a boolean')
+  }
   return {
+    allowInsecureRequests: options.allowInsecureRequests === true,
     fetch: resolveFunction(options.fetch, 'fetch') ?? defaultFetch,
     telemetry: resolveTelemetry(options),
     timeout: resolveTimeout(options.timeout, 'timeout', DEFAULT_TIMEOUT_MS),
@@ -147,17 +155,16 @@ function lazyKey(input: SigningKeyInput, alg: string | undefined, kid: string | 
 /** Checks every option of `createEciClient` once. @throws {EciConfigError} @internal */
 export function resolveClientOptions(options: EciClientOptions): ResolvedClientOptions {
   if (options === null || typeof options !== 'object') throw badOption('createEciClient needs an options object')
-  const resource = requireAbsoluteUrl(options.resource, 'resource').href
+  const request = resolveRequestOptions(options)
+  const resource = requireHttpsUrl(options.resource, 'resource', request.allowInsecureRequests).href
   const clientId = resolveNonEmptyString(options.clientId, 'clientId')
   if (options.signingKey === undefined || options.signingKey === null) throw badOption('`signingKey` is required')
   const tokenSource = options.accessToken
   if (typeof tokenSource !== 'function' && (typeof tokenSource !== 'string' || tokenSource.length === 0)) {
     throw badOption('`accessToken` must be a non-empty string or a function returning one')
   }
-  const request = resolveRequestOptions(options)
   return Object.freeze({
     ...request,
-    fetch: eciTransport(request.fetch),
     resource,
     clientId,
     signingKey: lazyKey(options.signingKey, options.signingAlg, options.signingKid),

@@ -4,8 +4,8 @@
  * Options are validated once (`client-options.ts`); this module constructs the client.
  * @module
  */
-import ky, { type HTTPError, type KyInstance } from 'ky'
 import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode, toEciError } from '../errors.js'
+import { MAX_ERROR_BODY_BYTES, readBodyText } from '../http/body.js'
 import { Deadline } from '../http/deadline.js'
 import { httpErrorFromResponse, requestIdOf } from '../http/refusal.js'
 import { withRetries } from '../http/retry.js'
@@ -25,7 +25,7 @@ import {
   WHAT,
   withResponseContext,
 } from './response-checks.js'
-import { accessTokenHash, signInline, signPooled, signWithResolvedKey } from './sign.js'
+import { accessTokenHash, signWithResolvedKey } from './sign.js'
 
 /** Options of one call. */
 export interface CallOptions {
@@ -119,26 +119,9 @@ export function constructEciClient(o: ResolvedClientOptions): EciClient {
   }
 }
 
-/**
- * Attempts in flight across every client of this process. With few (one call at a time, a
- * history sync at concurrency 8), signing on the calling thread (Node, EC/Ed25519 keys) beats
- * any round trip; with many, the main thread limits calls per second, so signatures go to the
- * signing thread in batches (`signing-thread.ts`), or to WebCrypto where there is none.
- */
-let attemptsInFlight = 0
-/** Sign inline while at most this many attempts (this one included) are in flight. */
-const INLINE_SIGNING_LIMIT = 8
-
 /** Sends ECIS requests: sign, POST, read, retry; refresh once on `invalid_token`; DPoP nonces. */
 class DataPlane {
   readonly #o: ResolvedClientOptions
-  /**
-   * One ky instance, given little to do: no retry (every attempt needs a new JWT, and ky's
-   * retry would clone each request body for nothing), no timer of its own (the attempt's
-   * {@link Deadline} is the one), and a per-call `fetch` that sends our own plain init, so the
-   * runtime gets no `Request` to clone.
-   */
-  readonly #http: KyInstance
   /** The last token's `ath` (a promise until hashed), so a burst of calls with one token hashes it once. */
   #ath: { token: string; ath: string | Promise<string> } | undefined
   /** The last token that passed the syntax check, and its Bearer headers. */
@@ -147,7 +130,6 @@ class DataPlane {
 
   constructor(o: ResolvedClientOptions) {
     this.#o = o
-    this.#http = ky.create({ timeout: false, throwHttpErrors: true, retry: 0 })
   }
 
   #athOf(token: string): string | Promise<string> {
@@ -190,63 +172,10 @@ class DataPlane {
   }
 
   /**
-   * POSTs the request JWT through ky. ky gets a per-call `fetch` that sends our own plain init
-   * (no `Request` for the runtime to clone); when the JWT or the DPoP proof is still being
-   * signed, that `fetch` waits for it, so ky's own per-call work runs meanwhile.
+   * One attempt: a new request JWT, the POST and the body read, all under one deadline. Any
+   * response not read to its end (a refusal, a redirect, a body over its cap, a timeout) is
+   * cancelled, so its connection is released.
    */
-  async #send(
-    what: string,
-    accessToken: string,
-    jwt: string | Promise<string>,
-    call: Call,
-    deadline: Deadline,
-    state: RequestState,
-  ): Promise<Response> {
-    const { resource, fetch } = this.#o
-    const { onRequest, onResponse } = this.#o.telemetry
-    callHook(onRequest, state)
-    const sentAt = performance.now()
-    const answered = (response: Response) =>
-      onResponse &&
-      callHook(onResponse, {
-        ...state,
-        status: response.status,
-        requestId: requestIdOf(response.headers, [accessToken]),
-        durationMs: performance.now() - sentAt,
-      })
-    const headers = this.#headers(accessToken)
-    // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
-    const init = (h: RequestHeaders, body: string): RequestInit => ({
-      method: 'POST',
-      headers: h,
-      body,
-      redirect: 'manual',
-      signal: deadline.signal,
-    })
-    const send =
-      typeof jwt === 'string' && !(headers instanceof Promise)
-        ? () => deadline.race(fetch(resource, init(headers, jwt)))
-        : async () => deadline.race(fetch(resource, init(await headers, await jwt)))
-    try {
-      const response = await this.#http.post(resource, { fetch: send })
-      answered(response)
-      return response
-    } catch (error) {
-      const httpError = error as HTTPError
-      if (httpError?.name === 'HTTPError' && httpError.response) {
-        const { response } = httpError
-        answered(response)
-        if (isRedirect(response)) throw redirectRefused(what, response, [accessToken], resource)
-        throw httpErrorFromResponse(response, httpError.data, { what, secrets: [accessToken] })
-      }
-      if (call.signal?.aborted) {
-        throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
-      }
-      throw toEciError(error, what, { host: new URL(resource).host })
-    }
-  }
-
-  /** One attempt: a new JWT, the POST and the body read, under one deadline. */
   async #attempt(
     claims: EciRequestClaims,
     accessToken: string,
@@ -256,50 +185,71 @@ class DataPlane {
     state: RequestState,
     record: Record_,
   ) {
-    const { clientId, resource, clock, requestJwtExpiresIn: expiresIn } = this.#o
+    const { clientId, resource, clock, requestJwtExpiresIn: expiresIn, fetch } = this.#o
+    const { onRequest, onResponse } = this.#o.telemetry
     const what = WHAT[claims.eci_request_type]
-    attemptsInFlight++
     const deadline = new Deadline(call.timeout, call.signal)
+    let response: Response | undefined
     try {
       const input = { clientId, audience: resource, ath, claims, expiresIn, now: Math.floor(clock()) }
-      // Few in flight: sign on this thread; many: on the signing thread (else WebCrypto).
-      const jwt =
-        (attemptsInFlight <= INLINE_SIGNING_LIMIT ? signInline(key, input) : signPooled(key, input)) ??
-        signWithResolvedKey(key, input)
-      if (typeof jwt !== 'string') jwt.catch(() => {}) // #send observes it; never unhandled
+      const [jwt, headers] = await deadline.race(
+        Promise.all([signWithResolvedKey(key, input), this.#headers(accessToken)]),
+      )
       record('http.request.resend_count', state.attempt - 1)
-      const response = await this.#send(what, accessToken, jwt, call, deadline, state)
-      record('http.response.status_code', response.status)
-      // Inside the attempt: a body that times out mid-read is retried like a timed-out attempt.
-      const body = await this.#read(response, what, accessToken, call, deadline)
-      return { response, body }
-    } finally {
-      attemptsInFlight--
-      deadline.done()
-    }
-  }
-
-  /**
-   * Reads the body within the attempt's deadline. The deadline's abort also ends the transfer
-   * (the runtime errors the body stream), so the read needs no timer or listener of its own.
-   */
-  async #read(response: Response, what: string, accessToken: string, call: Call, deadline: Deadline) {
-    const { verifier } = this.#o
-    try {
-      const reading = readEciBody(response, {
-        verifier,
-        timeoutMs: Number.POSITIVE_INFINITY,
-        what,
-        secrets: [accessToken],
+      callHook(onRequest, state)
+      const sentAt = performance.now()
+      // A request JWT is addressed to one `aud`: the POST is never redirected (docs/protocol.md).
+      const init: RequestInit = { method: 'POST', headers, body: jwt, redirect: 'manual', signal: deadline.signal }
+      response = await deadline.race(fetch(resource, init)).catch((error: unknown) => {
+        throw toEciError(error, what, { network: true, host: new URL(resource).host })
       })
-      return await deadline.race(reading)
+      record('http.response.status_code', response.status)
+      if (onResponse) {
+        const requestId = requestIdOf(response.headers, [accessToken])
+        callHook(onResponse, { ...state, status: response.status, requestId, durationMs: performance.now() - sentAt })
+      }
+      if (isRedirect(response)) throw redirectRefused(what, response, [accessToken], resource)
+      if (!response.ok) throw await this.#refusal(response, what, accessToken, deadline)
+      const body = await deadline.race(
+        readEciBody(response, {
+          verifier: this.#o.verifier,
+          timeoutMs: Number.POSITIVE_INFINITY,
+          what,
+          secrets: [accessToken],
+        }),
+      )
+      return { response, body }
     } catch (error) {
-      if (error instanceof EciError) throw error
       if (call.signal?.aborted) {
         throw new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: call.signal.reason })
       }
-      throw new EciNetworkError(ErrorCode.TIMEOUT, `${what} timed out reading the response body`, { cause: error })
+      throw toEciError(error, what)
+    } finally {
+      deadline.done()
+      // A body not read to its end is cancelled: its connection is released, not left open while
+      // the provider keeps writing (a no-op for a body already read).
+      response?.body?.cancel().catch(() => {})
     }
+  }
+
+  /** The error for a refusal: its body read within the attempt's deadline and at most 64 KiB. */
+  async #refusal(response: Response, what: string, accessToken: string, deadline: Deadline) {
+    let data: unknown
+    try {
+      const text = await deadline.race(
+        readBodyText(response, {
+          timeoutMs: Number.POSITIVE_INFINITY,
+          maxBytes: MAX_ERROR_BODY_BYTES,
+          signal: deadline.signal,
+          what,
+        }),
+      )
+      data = JSON.parse(text)
+    } catch (error) {
+      // A refusal whose body is cut, too large or not JSON is still the refusal; a deadline is not.
+      if (deadline.signal.aborted) throw error
+    }
+    return httpErrorFromResponse(response, data, { what, secrets: [accessToken] })
   }
 
   /** Sends and reads the body, with retries; each attempt is signed anew. */

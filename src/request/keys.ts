@@ -10,7 +10,6 @@ import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { exportJWK } from 'jose/key/export'
 import { importJWK } from 'jose/key/import'
 import { EciConfigError, ErrorCode } from '../errors.js'
-import { type InlineSign, nodeSigners, type PooledSign } from './node-signer.js'
 
 /** A private signing key: JWK object, PKCS8 PEM string, or a private `CryptoKey`. */
 export type SigningKeyInput = JWK | string | CryptoKey
@@ -37,10 +36,6 @@ export interface ResolvedSigningKey {
   readonly key: CryptoKey
   readonly alg: SigningAlgorithm
   readonly kid: string
-  /** Signs on the calling thread (Node, EC and Ed25519 keys); absent elsewhere. @internal */
-  readonly inline?: InlineSign | undefined
-  /** Signs on the process's signing thread, batched (Node, EC and Ed25519 keys); absent elsewhere. @internal */
-  readonly pooled?: PooledSign | undefined
 }
 
 const EC_ALG: Record<string, SigningAlgorithm> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }
@@ -111,13 +106,12 @@ async function thumbprintKid(key: CryptoKey): Promise<string> {
 const MIN_RSA_BITS = 2048
 
 /** The resolved key, refused when it is an RSA key too short to sign with. */
-function settled(input: SigningKeyInput, key: CryptoKey, alg: SigningAlgorithm, kid: string): ResolvedSigningKey {
+function settled(key: CryptoKey, alg: SigningAlgorithm, kid: string): ResolvedSigningKey {
   const bits = (key.algorithm as { modulusLength?: number }).modulusLength
   if (bits !== undefined && bits < MIN_RSA_BITS) {
     throw invalidKey(`An RSA signing key needs at least ${MIN_RSA_BITS} bits (this one has ${bits})`)
   }
-  const node = nodeSigners(input, alg)
-  return { key, alg, kid, inline: node?.inline, pooled: node?.pooled }
+  return { key, alg, kid }
 }
 
 /** WebCrypto's import parameters for a JWS algorithm. */
@@ -145,7 +139,7 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
       try {
         const der = pemBytes(input)
         const key = await crypto.subtle.importKey('pkcs8', der, importParams(candidate), kid === undefined, ['sign'])
-        return settled(input, key, candidate, kid ?? (await thumbprintKid(key)))
+        return settled(key, candidate, kid ?? (await thumbprintKid(key)))
       } catch (error) {
         lastError = error
       }
@@ -157,7 +151,7 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
       throw invalidKey('The CryptoKey must be a private key with the "sign" usage')
     }
     const chosen = algForCryptoKey(input, requested)
-    return settled(input, input, chosen, kid ?? (await thumbprintKid(input)))
+    return settled(input, chosen, kid ?? (await thumbprintKid(input)))
   }
   if (input === null || typeof input !== 'object' || typeof (input as JWK).kty !== 'string') {
     throw invalidKey('The signing key must be a private JWK, a PKCS8 PEM string or a CryptoKey')
@@ -168,7 +162,7 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
   try {
     const key = (await importJWK({ ...jwk, alg: chosen }, chosen, { extractable: false })) as CryptoKey
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk
-    return settled(jwk, key, chosen, kid ?? jwk.kid ?? (await calculateJwkThumbprint(pub)))
+    return settled(key, chosen, kid ?? jwk.kid ?? (await calculateJwkThumbprint(pub)))
   } catch (error) {
     if (error instanceof EciConfigError) throw error
     throw invalidKey(`The JWK cannot be imported for ${chosen}`, error)

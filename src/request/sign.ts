@@ -1,9 +1,7 @@
 /**
  * Request JWTs exactly to the ECIS wire profile v1 (docs/protocol.md §Request), signed with
- * WebCrypto directly: the header segment is made once per key, the claims take one
- * `JSON.stringify`, and `jti`s come from a pooled random buffer. On Node, a key the runtime can
- * sign synchronously (EC, Ed25519) may skip the thread-pool round trip when the caller says few
- * requests are in flight (`node-signer.ts`); everywhere else WebCrypto signs.
+ * WebCrypto on every runtime: the header segment is made once per key, the claims take one
+ * `JSON.stringify`, and `jti`s come from a pooled random buffer.
  * @module
  */
 import { EciConfigError, ErrorCode } from '../errors.js'
@@ -138,30 +136,6 @@ function signingInput(key: ResolvedSigningKey, input: SignInput): string {
     system_invoice_id: claims.system_invoice_id,
   })
   return `${planOf(key).header}.${textToBase64url(payload)}`
-}
-
-/**
- * Signs on the calling thread when the key can (Node, EC and Ed25519 keys); `undefined`
- * otherwise. For callers that know few requests are in flight. @internal
- */
-export function signInline(key: ResolvedSigningKey, input: SignInput): string | undefined {
-  if (!key.inline) return undefined
-  const data = signingInput(key, input)
-  return `${data}.${key.inline(data)}`
-}
-
-/**
- * Signs on the process's signing thread when the key can (Node, EC and Ed25519 keys), falling
- * back to WebCrypto if that thread is unavailable; `undefined` when the key has no such signer.
- * For callers with many requests in flight. @internal
- */
-export function signPooled(key: ResolvedSigningKey, input: SignInput): Promise<string> | undefined {
-  if (!key.pooled) return undefined
-  const data = signingInput(key, input)
-  return key.pooled(data).then(
-    (signature) => `${data}.${signature}`,
-    () => withSignature(data, planOf(key).params, key.key),
-  )
 }
 
 /** `data` (a JWS signing input) with its WebCrypto signature appended. */

@@ -7,7 +7,6 @@ import { Queue, type Worker } from 'bullmq'
 import { EciConsumer } from '../consumer.js'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
-import { eciTransport } from '../request/node-transport.js'
 import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveTimeout } from '../resolve.js'
 import type { GrantJobResult } from './grant-job.js'
 import { RequestLimiter, sleep } from './limiter.js'
@@ -148,8 +147,7 @@ export class EciSync {
         const consumer = await EciConsumer.discover({
           ...given,
           retry: given.retry ?? SYNC_RETRY,
-          // Without an app `fetch`, the ECI POST keeps the SDK's default transport (node:http).
-          fetch: limiter.fetch(given.fetch ?? eciTransport(defaultFetch)),
+          fetch: limiter.fetch(given.fetch ?? defaultFetch),
         })
         const parts = { queue: this.#queue(id), consumer, limiter, log: this.#log }
         workers.push(startProviderWorker(o, provider, parts, settings))

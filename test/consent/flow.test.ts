@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  type BeginConsentOptions,
+  type BrowserConsentOptions,
   beginConsent,
   type ConsentStore,
   EciConfigError,
@@ -42,7 +42,7 @@ function recordingStore(): ConsentStore & { writes: string[]; keys: () => string
   }
 }
 
-function options(overrides: Partial<BeginConsentOptions> = {}): BeginConsentOptions {
+function options(overrides: Partial<BrowserConsentOptions> = {}): BrowserConsentOptions {
   return {
     issuer: ISSUER,
     clientId: CLIENT_ID,
@@ -200,7 +200,7 @@ describe('beginConsent', () => {
 })
 
 describe('parseConsentCallback', () => {
-  async function started(overrides: Partial<BeginConsentOptions> = {}) {
+  async function started(overrides: Partial<BrowserConsentOptions> = {}) {
     const store = recordingStore()
     const begun = await beginConsent(options({ store, ...overrides }))
     return { store, ...begun }

@@ -49,6 +49,20 @@ describe('EciConsumer.discover resolves every option before any request', async 
     expect(() => createEciClient({ ...base, timeout: 0 })).toThrow(/`timeout` must be/)
     expect(() => createEciClient({ ...base, validation: 'loose' as never })).toThrow(/`validation` must be/)
   })
+
+  it('createEciClient refuses an http:// or ftp:// resource without allowInsecureRequests, as discover does', () => {
+    const base = { clientId: 'acme-solar', signingKey: keys.privateJwk, accessToken: 'token-123456789' }
+    for (const resource of ['http://api.utility.example/eci/v1', 'ftp://api.utility.example/eci/v1']) {
+      expect(() => createEciClient({ ...base, resource })).toThrow(EciConfigError)
+      expect(() => createEciClient({ ...base, resource })).toThrow(/https:\/\//)
+    }
+    expect(() =>
+      createEciClient({ ...base, resource: 'http://127.0.0.1:8080/eci', allowInsecureRequests: true }),
+    ).not.toThrow()
+    expect(() => createEciClient({ ...base, resource: 'ftp://127.0.0.1/eci', allowInsecureRequests: true })).toThrow(
+      EciConfigError,
+    )
+  })
 })
 
 describe('per-provider parts are shared by sessions', () => {

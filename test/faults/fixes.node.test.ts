@@ -31,6 +31,7 @@ async function clientWith(accessToken = 'at-0123456789abcdef') {
   const keys = await makeKeys()
   return createEciClient({
     resource: `${server.url}/eci`,
+    allowInsecureRequests: true,
     clientId: CLIENT_ID,
     signingKey: keys.privateJwk,
     accessToken,

@@ -135,6 +135,7 @@ export function eciClient(w: World, options: Partial<Parameters<typeof createEci
   knownSecrets(w)
   return createEciClient({
     resource: `${w.server.url}/eci`,
+    allowInsecureRequests: true,
     clientId: CLIENT_ID,
     signingKey: w.keys.privateJwk,
     accessToken: ACCESS_TOKEN,

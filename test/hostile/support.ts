@@ -78,6 +78,7 @@ export async function hostileClient(server: HostileServer, timeout = 1000, fetch
   const keys = await makeKeys('ES256')
   return createEciClient({
     resource: `${server.url}/eci`,
+    allowInsecureRequests: true,
     clientId: CLIENT_ID,
     signingKey: keys.privateJwk,
     accessToken: ACCESS_TOKEN,

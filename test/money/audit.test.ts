@@ -312,3 +312,18 @@ describe('auditHistory', () => {
     )
   })
 })
+
+describe('one date rule for the schemas and the audits', () => {
+  it('audits an invoice dated 0099-01-05 that the schema accepted, instead of throwing EciConfigError', async () => {
+    const { parseInvoiceDetail } = await import('../../src/index.js')
+    const early = {
+      ...BILL,
+      invoice_date: '0099-01-05',
+      service_period_start: '0098-12-01',
+      service_period_end: '0098-12-31',
+    }
+    const parsed = parseInvoiceDetail(early)
+    expect(parsed.invoice_date).toBe('0099-01-05')
+    expect(() => auditInvoice(parsed)).not.toThrow()
+  })
+})

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose/jwt/sign'
 import { HttpResponse, http } from 'msw'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createEciClient, EciError, EciHttpError, ErrorCode } from '../../src/index.js'
 import {
   ACCESS_TOKEN,
@@ -52,6 +52,10 @@ function setup(respond: () => Promise<Response>, jwks: () => unknown = () => ({ 
 }
 
 describe('signed (application/jwt) responses', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
   it('verifies the signature against the provider JWKS and validates the payload', async () => {
     const { client, jwksFetches } = setup(() => signedBody(invoiceBody('0018-102', 'inv-1')))
     const invoice = await client.invoice('0018-102', 'inv-1')
@@ -69,19 +73,42 @@ describe('signed (application/jwt) responses', () => {
     expect(error.code).toBe(ErrorCode.INVALID_RESPONSE)
   })
 
-  it('refetches the JWKS once when the provider rotated its key', async () => {
+  it('refetches the JWKS when the provider rotated its key, once its cooldown has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
     const rotated = await makeKeys('EdDSA')
     const next = { ...rotated, publicJwk: { ...rotated.publicJwk, kid: 'rotated' } }
     let keys = [providerKeys.publicJwk]
+    let signer = providerKeys
     const { client, jwksFetches } = setup(
-      () => signedBody(invoiceBody('0018-102', 'inv-1'), next),
+      () => signedBody(invoiceBody('0018-102', 'inv-1'), signer),
       () => ({ keys }),
     )
-    await client.invoice('0018-102', 'inv-1').catch(() => {})
+    await client.invoice('0018-102', 'inv-1')
     keys = [next.publicJwk]
+    signer = next
+    // A provider publishes a new key ahead of signing with it; the SDK refetches at most every 30 s.
+    vi.setSystemTime(Date.now() + 31_000)
     const invoice = await client.invoice('0018-102', 'inv-1')
     expect(invoice.system_invoice_id).toBe('inv-1')
-    expect(jwksFetches()).toBeGreaterThanOrEqual(2)
+    expect(jwksFetches()).toBe(2)
+  })
+
+  it('fetches the JWKS once for 20 concurrent responses, and at most once per cooldown for 40 with an unknown kid', async () => {
+    const stranger = await makeKeys('EdDSA')
+    const concurrent = setup(() => signedBody(invoiceBody('0018-102', 'inv-1')))
+    await Promise.all(Array.from({ length: 20 }, () => concurrent.client.invoice('0018-102', 'inv-1')))
+    expect(concurrent.jwksFetches()).toBe(1)
+    const unknown = setup(() => signedBody(invoiceBody('0018-102', 'inv-1'), stranger))
+    for (let i = 0; i < 40; i++) {
+      await expect(unknown.client.invoice('0018-102', 'inv-1')).rejects.toMatchObject({
+        code: ErrorCode.INVALID_RESPONSE,
+      })
+    }
+    expect(unknown.jwksFetches()).toBe(1)
+    await Promise.all(
+      Array.from({ length: 20 }, () => unknown.client.invoice('0018-102', 'inv-1').catch((e: unknown) => e)),
+    )
+    expect(unknown.jwksFetches()).toBe(1)
   })
 
   it('refuses a signed response addressed to another client', async () => {

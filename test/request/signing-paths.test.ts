@@ -1,8 +1,7 @@
 /**
- * Every way the ECI client signs — on the calling thread (Node, EC and Ed25519 keys, few calls in
- * flight) and through WebCrypto (many in flight, RSA, browsers) — yields request JWTs that jose
- * verifies, for every key form. Short r or s values (a leading zero byte, about 1 in 128
- * ES256 signatures) and P-521's long DER lengths come up across the hundreds signed here.
+ * The ECI client signs through WebCrypto on every runtime, one call at a time or many at once,
+ * and jose verifies every request JWT, for every key form. Short r or s values (a leading zero
+ * byte, about 1 in 128 ES256 signatures) come up across the hundreds signed here.
  */
 import type { CryptoKey as JoseKey } from 'jose'
 import { decodeProtectedHeader } from 'jose/decode/protected_header'
@@ -52,7 +51,7 @@ const KEYS = [
   ['EdDSA', { crv: 'Ed25519' }],
 ] as const
 
-describe('request JWT signatures verify on every signing path', () => {
+describe('request JWT signatures verify for every key form', () => {
   it.each(KEYS)('%s JWK: one call at a time and 40 at once', async (alg, options) => {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...options })
     const jwk = { ...(await exportJWK(privateKey)), kid: `k-${alg}` }
@@ -107,7 +106,7 @@ describe('request JWT signatures verify on every signing path', () => {
     ).rejects.toMatchObject({ name: 'EciConfigError', code: ErrorCode.INVALID_KEY, message: /2048 bits/ })
   })
 
-  it('keeps the profile header on the inline path', async () => {
+  it('signs with exactly the profile header { alg, kid, typ }', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
     let header: unknown
     const handler = http.post(RESOURCE, async ({ request }) => {

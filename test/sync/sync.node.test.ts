@@ -140,16 +140,16 @@ describe('a run', () => {
     }
   })
 
-  it("sends the ECI requests over the SDK's default transport (node:http), through the limiter", async () => {
+  it('sends the ECI requests through globalThis.fetch (undici), through the limiter', async () => {
     const w = await world({ grants: 2 })
     const paths: string[] = []
     const onRequest = (message: unknown) => paths.push((message as { request: { path: string } }).request.path)
-    subscribe('http.client.request.start', onRequest)
+    subscribe('undici:request:create', onRequest)
     try {
       const { summary } = await runOnce(w, 'n1')
       expect(summary.done).toBe(2)
     } finally {
-      unsubscribe('http.client.request.start', onRequest)
+      unsubscribe('undici:request:create', onRequest)
       await w.sync.close()
     }
     expect(paths.filter((p) => p.endsWith('/eci/v1'))).toHaveLength(w.eci().length)

@@ -1,16 +1,18 @@
 /**
- * The `fetch` openid-client gets: one deadline per request over the response headers and its
- * body (openid-client's own timeout covers only the headers, and oauth4webapi would read any
- * size with `response.json()`), every body bounded (decompressed bytes; 64 KiB for an error
- * status), and the SDK's `User-Agent`. No retries here: an OAuth call is retried as a whole by
- * its caller (`withRetries`), so every attempt carries a new client assertion and DPoP proof.
+ * The `fetch` the SDK hands to libraries that read bodies themselves (openid-client for OAuth,
+ * jose for a provider's JWKS): one deadline per request over the response headers and its body
+ * (their own timeouts cover only the headers, and both would read any size with
+ * `response.json()`), every body bounded (decompressed bytes; 64 KiB for an error status) and
+ * buffered before they see it, and the SDK's `User-Agent`. No retries here: a call is retried as
+ * a whole by its caller (`withRetries`), so every attempt carries a new client assertion and
+ * DPoP proof.
  * @module
  */
 
 import { toEciError } from '../errors.js'
-import { MAX_ERROR_BODY_BYTES, MAX_OAUTH_RESPONSE_BYTES, readBodyText } from '../http/body.js'
-import { Deadline } from '../http/deadline.js'
 import { hostOf } from '../resolve.js'
+import { MAX_ERROR_BODY_BYTES, MAX_OAUTH_RESPONSE_BYTES, readBodyText } from './body.js'
+import { Deadline } from './deadline.js'
 
 /** The OAuth error members of an error response's body (RFC 6749 §5.2), as the provider sent them. */
 export interface OAuthErrorBody {
@@ -25,7 +27,7 @@ export interface OAuthErrorBody {
  */
 const errorBodies = new WeakMap<Response, OAuthErrorBody>()
 
-/** The `error` / `error_description` an error response of {@link oauthFetch} carried, if any. */
+/** The `error` / `error_description` an error response of {@link boundedFetch} carried, if any. */
 export function oauthErrorBody(response: Response): OAuthErrorBody | undefined {
   return errorBodies.get(response)
 }
@@ -41,8 +43,8 @@ function rememberErrorBody(response: Response, text: string): void {
   } catch {}
 }
 
-/** Options of {@link oauthFetch}. */
-export interface OAuthFetchOptions {
+/** Options of {@link boundedFetch}. */
+export interface BoundedFetchOptions {
   /** Deadline of each request, headers and body, ms. */
   timeout: number
   /** `User-Agent` of every OAuth request (instead of openid-client's own). */
@@ -60,7 +62,7 @@ function what(url: string): string {
 }
 
 /** The response with its body read (bounded) into memory, so openid-client reads no further. */
-async function buffered(response: Response, url: string, o: OAuthFetchOptions, deadline: Deadline) {
+async function buffered(response: Response, url: string, o: BoundedFetchOptions, deadline: Deadline) {
   const text = await deadline.race(
     readBodyText(response, {
       timeoutMs: Number.POSITIVE_INFINITY,
@@ -82,8 +84,8 @@ async function buffered(response: Response, url: string, o: OAuthFetchOptions, d
   return copy
 }
 
-/** Wraps `fetch` for openid-client as the module describes. */
-export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions): typeof globalThis.fetch {
+/** Wraps `fetch` as the module describes. */
+export function boundedFetch(fetch: typeof globalThis.fetch, o: BoundedFetchOptions): typeof globalThis.fetch {
   return async (input, given) => {
     const headers = new Headers(given?.headers)
     if (o.userAgent) headers.set('user-agent', o.userAgent)
