@@ -21,6 +21,11 @@ const SCHEMAS = [
   '/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3',
   '/usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz',
 ]
+/**
+ * Each start-up wait (its log line, then HTTP). Well under the suites' 30 s `beforeAll`, so a slow
+ * start fails here and kills the process rather than leaving it to a torn-down test worker.
+ */
+const START_TIMEOUT_MS = 12_000
 export const GLEWLWYD_ADMIN = { username: 'admin', password: 'password' } as const
 
 /** Why Glewlwyd cannot run here, or `undefined` when it can. */
@@ -130,11 +135,14 @@ async function run(dir: string, database: string): Promise<{ running: RunningPro
     const running = await startProcess(GLEWLWYD, [`--config-file=${config}`], {
       ready: /Glewlwyd started on port/,
       cwd: dir,
+      timeoutMs: START_TIMEOUT_MS,
     })
-    const up = await serving(`http://127.0.0.1:${port}`, running, Date.now() + 30_000).catch(async (error) => {
-      await running.stop('SIGKILL')
-      throw error
-    })
+    const up = await serving(`http://127.0.0.1:${port}`, running, Date.now() + START_TIMEOUT_MS).catch(
+      async (error) => {
+        await running.stop('SIGKILL')
+        throw error
+      },
+    )
     if (up) return { running, port }
     if (attempt === 3) throw new Error(`Glewlwyd exited before serving, three times:\n${running.output()}`)
   }
