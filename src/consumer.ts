@@ -24,14 +24,15 @@ import { ProviderClock } from './grant/clock.js'
 import { assertGrant, type Grant } from './grant/grant.js'
 import { oauthFetch } from './grant/oauth-fetch.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
+import { usable } from './grant/shared-refresh.js'
+import type { GrantStore } from './grant/store.js'
 import {
   checkSaveOptions,
+  resolveLockTtl,
   type SaveGrantOptions,
   saveFirstGrant,
   storeBackend,
-  usable,
-} from './grant/shared-refresh.js'
-import type { GrantStore } from './grant/store.js'
+} from './grant/store-session.js'
 import { TokenEndpoint } from './grant/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
 import { constructEciClient, type EciClient, type InvalidTokenHandler } from './request/client.js'
@@ -74,13 +75,18 @@ export interface ExchangeCodeInput {
 }
 
 /** Where {@link EciConsumer.completeConsent} / {@link EciConsumer.exchangeCode} save the first grant. */
-export type { SaveGrantOptions } from './grant/shared-refresh.js'
+export type { SaveGrantOptions } from './grant/store-session.js'
 
 /** Options of {@link EciConsumer.openSession}. */
 export interface OpenSessionOptions {
   /** The store the fleet shares (PostgreSQL, Redis, or memory for one process). */
   store: GrantStore
-  /** Lifetime of the refresh lock, ms: longer than a refresh and its save. @default 30_000 */
+  /**
+   * Lifetime of the refresh lock, ms. The holder extends it while its refresh runs; it must be at
+   * least the consumer's `timeout` (rounded up to whole seconds, as token requests are), so that a
+   * holder cut off from the store still ends its token request before its lock ends.
+   * @default the larger of 30_000 and that timeout
+   */
   lockTtlMs?: number
   /** How long to wait for another instance's refresh before re-reading, ms. @default 10_000 */
   lockWaitMs?: number
@@ -330,12 +336,12 @@ export class EciConsumer {
    */
   async openSession(key: string, options: OpenSessionOptions): Promise<EciSession> {
     const { store } = checkSaveOptions({ store: options?.store, key })
-    const lockTtlMs = resolveTimeout(options.lockTtlMs, 'lockTtlMs', 30_000)
+    const { tokens, o } = this.#p
+    const lockTtlMs = resolveLockTtl(options.lockTtlMs, Math.ceil(o.timeout / 1000) * 1000)
     const lockWaitMs = resolveTimeout(options.lockWaitMs, 'lockWaitMs', 10_000)
     const stored = usable(await store.get(key))
     const g = this.#checkGrant(stored.grant)
-    const { tokens, o } = this.#p
-    const refresh = (from: Grant) => tokens.refresh(from)
+    const refresh = (from: Grant, mayResend: () => Promise<boolean>) => tokens.refresh(from, mayResend)
     const shared = { store, key, refresh, refreshReuseWindow: o.refreshReuseWindow, lockTtlMs, lockWaitMs }
     return new EciSession(g, {
       ...storeBackend(shared, o.telemetry, (from) => tokens.revoke(from)),

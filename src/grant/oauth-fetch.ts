@@ -103,6 +103,10 @@ export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions)
     const url = String(input instanceof Request ? input.url : input)
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
     const signal = init?.signal ?? undefined
+    // openid-client gives the whole call (retries and their waits included) `timeout` in whole
+    // seconds: a wait that would outlast it is not started (the refusal is the answer).
+    const deadline = performance.now() + Math.ceil(o.timeout / 1000) * 1000
+    const fits = (wait: number | undefined) => wait !== undefined && performance.now() + wait < deadline
     for (let retries = 0; ; retries++) {
       let response: Response
       try {
@@ -110,8 +114,8 @@ export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions)
       } catch (error) {
         const failure = toEciError(error, what(url), { network: true, host: hostOf(url) })
         const wait = safeToResend(error, method) ? retryDelay(failure, retries, o.retry) : undefined
-        if (wait === undefined || signal?.aborted) throw failure
-        await sleep(wait, signal)
+        if (!fits(wait) || signal?.aborted) throw failure
+        await sleep(wait as number, signal)
         continue
       }
       if (RETRYABLE.has(response.status) && retries < o.retry.limit) {
@@ -121,9 +125,9 @@ export function oauthFetch(fetch: typeof globalThis.fetch, o: OAuthFetchOptions)
           retryAfter: after,
         })
         const wait = retryDelay(refusal, retries, o.retry)
-        if (wait !== undefined) {
+        if (fits(wait)) {
           await response.body?.cancel().catch(() => {})
-          await sleep(wait, signal)
+          await sleep(wait as number, signal)
           continue
         }
       }

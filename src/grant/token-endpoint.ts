@@ -117,18 +117,22 @@ export class TokenEndpoint {
 
   /**
    * Redeems the grant's refresh token; the result keeps what the response omits.
+   * @param mayResend asked before a request whose outcome is unknown is sent again inside the
+   *   reuse window (a fleet refresh proves it still holds its lock); `false` keeps the first error.
    * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the refresh token is refused.
    */
-  refresh(from: Grant): Promise<Grant> {
-    return this.#traced('ecis.oauth.refresh', () => this.#refresh(from))
+  refresh(from: Grant, mayResend?: () => Promise<boolean>): Promise<Grant> {
+    return this.#traced('ecis.oauth.refresh', () => this.#refresh(from, mayResend))
   }
 
-  async #refresh(from: Grant): Promise<Grant> {
+  async #refresh(from: Grant, mayResend?: () => Promise<boolean>): Promise<Grant> {
     try {
       return await this.#refreshOnce(from)
     } catch (error) {
       // Resending the same refresh token is safe only inside the provider's reuse window.
-      if (this.#o.refreshReuseWindow > 0 && outcomeUnknown(error)) return this.#refreshOnce(from)
+      if (this.#o.refreshReuseWindow > 0 && outcomeUnknown(error) && (await (mayResend?.() ?? true))) {
+        return this.#refreshOnce(from)
+      }
       throw error
     }
   }
