@@ -82,9 +82,8 @@ export interface OpenSessionOptions {
   /** The store the fleet shares (PostgreSQL, Redis, or memory for one process). */
   store: GrantStore
   /**
-   * Lifetime of the refresh lock, ms. The holder extends it while its refresh runs; it must be at
-   * least the consumer's `timeout` (rounded up to whole seconds, as token requests are), so that a
-   * holder cut off from the store still ends its token request before its lock ends.
+   * Lifetime of the refresh lock, ms; extended while the refresh runs. At least the consumer's
+   * `timeout` in whole seconds (a token request's deadline): a refresh never outlives its lock.
    * @default the larger of 30_000 and that timeout
    */
   lockTtlMs?: number

@@ -11,8 +11,9 @@ import type { GrantLock } from './store.js'
 /** A lock held for a refresh. */
 export interface HeldLock {
   /**
-   * Extends the lock to a full ttl and resolves `true` when the store says this owner still holds
-   * it; `false` when it expired (another instance may hold it now) or the store did not answer.
+   * Extends the lock to a full ttl and resolves `true` when the store says, within half the ttl,
+   * that this owner still holds it; `false` when it expired (another instance may hold it now),
+   * the store did not answer, or the answer came too late to say anything about now.
    */
   prove(): Promise<boolean>
   /** Stops the heartbeat (before release). */
@@ -33,8 +34,14 @@ export function holdLock(lock: GrantLock, ttlMs: number): HeldLock {
     return false
   }
   const beat = setInterval(() => void extend(), Math.max(1, Math.floor(ttlMs / 3)))
+  // An answer that took half the ttl (a stalled store, or this process paused after the store
+  // answered) proves nothing about now: the lock may have ended meanwhile. Ask once more.
+  const fresh = async () => {
+    const asked = performance.now()
+    return (await extend()) && performance.now() - asked < ttlMs / 2
+  }
   return {
-    prove: extend,
+    prove: async () => (await fresh()) || (!lost && (await fresh())),
     stop: () => clearInterval(beat),
   }
 }

@@ -14,9 +14,10 @@
  * - `hold-reply`: the command runs; its reply is held until `until()` resolves (pause the client
  *   process there, let others act, resume).
  *
- * `partition()` holds every connection's traffic, new ones included, until the returned `heal()`.
+ * `partition()` holds every connection's traffic, new ones included, until the returned `heal()`;
+ * `latency(ms)` delays every reply by `ms` (a slow store: commands run at once, answers come late).
  */
-import { createServer, type Server, type Socket } from 'node:net'
+import { createServer, type Server, Socket } from 'node:net'
 
 export type FaultAction = 'drop-reply' | 'reset' | 'cut' | 'delay-reply' | 'blackhole' | 'hold-reply'
 
@@ -32,10 +33,12 @@ export interface FaultSpec {
 
 export interface FaultProxy {
   readonly port: number
-  /** Arms a fault; it resolves `hit` once it has been applied. */
-  fault(spec: FaultSpec): { hit: Promise<void> }
+  /** Arms a fault; `hit` resolves, and `applied` turns true, once a command matched it. */
+  fault(spec: FaultSpec): { hit: Promise<void>; readonly applied: boolean }
   /** Holds all traffic (existing and new connections) until `heal()`. */
   partition(): { heal(): void }
+  /** Delays every server→client chunk by `ms` from now on. */
+  latency(ms: number): void
   /** Commands seen so far (for a test's diagnostics), newest last. */
   readonly seen: number
   close(): Promise<void>
@@ -61,6 +64,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const faults: { spec: FaultSpec; hit: () => void }[] = []
   const sockets = new Set<Socket>()
   let partitioned: Promise<void> | undefined
+  let latencyMs = 0
   let seen = 0
 
   const link = (client: Socket) => {
@@ -81,7 +85,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       const reply = nextReply
       nextReply = undefined
       if (reply && 'drop' in reply) return kill()
-      down.push(chunk, reply?.until ?? partitioned ?? down.gate)
+      const slow = latencyMs > 0 ? sleep(latencyMs) : undefined
+      down.push(chunk, reply?.until ?? partitioned ?? slow ?? down.gate)
       if (reply) down.gate = reply.until
     })
     client.on('data', (chunk) => {
@@ -136,12 +141,21 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       return seen
     },
     fault(spec) {
+      let applied = false
       let hit!: () => void
       const promise = new Promise<void>((resolve) => {
-        hit = resolve
+        hit = () => {
+          applied = true
+          resolve()
+        }
       })
       faults.push({ spec, hit })
-      return { hit: promise }
+      return {
+        hit: promise,
+        get applied() {
+          return applied
+        },
+      }
     },
     partition() {
       let heal!: () => void
@@ -155,6 +169,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
           heal()
         },
       }
+    },
+    latency(ms) {
+      latencyMs = ms
     },
     async close() {
       for (const s of sockets) s.destroy()
