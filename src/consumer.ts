@@ -12,14 +12,15 @@ import { type ConsentTransaction, createConsentTransaction } from './consent/tra
 import { EciConfigError, EciConsentError, ErrorCode } from './errors.js'
 import { assertGrant, type Grant } from './grant/grant.js'
 import { EciSession, type SessionOptions } from './grant/session.js'
+import { usable } from './grant/shared-refresh.js'
+import type { GrantStore } from './grant/store.js'
 import {
   checkSaveOptions,
+  resolveLockTtl,
   type SaveGrantOptions,
   saveFirstGrant,
   storeBackend,
-  usable,
-} from './grant/shared-refresh.js'
-import type { GrantStore } from './grant/store.js'
+} from './grant/store-session.js'
 import { boundedFetch } from './http/bounded-fetch.js'
 import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './oauth/authorization-server.js'
 import { clientAuthentication } from './oauth/client-auth.js'
@@ -73,13 +74,17 @@ export interface ExchangeCodeInput {
 }
 
 /** Where {@link EciConsumer.completeConsent} / {@link EciConsumer.exchangeCode} save the first grant. */
-export type { SaveGrantOptions } from './grant/shared-refresh.js'
+export type { SaveGrantOptions } from './grant/store-session.js'
 
 /** Options of {@link EciConsumer.openSession}. */
 export interface OpenSessionOptions {
   /** The store the fleet shares (PostgreSQL, Redis, or memory for one process). */
   store: GrantStore
-  /** Lifetime of the refresh lock, ms: longer than a refresh and its save. @default 30_000 */
+  /**
+   * Lifetime of the refresh lock, ms; extended while the refresh runs. At least the consumer's
+   * `timeout` in whole seconds (a token request's deadline): a refresh never outlives its lock.
+   * @default the larger of 30_000 and that timeout
+   */
   lockTtlMs?: number
   /** How long to wait for another instance's refresh before re-reading, ms. @default 10_000 */
   lockWaitMs?: number
@@ -332,12 +337,12 @@ export class EciConsumer {
    */
   async openSession(key: string, options: OpenSessionOptions): Promise<EciSession> {
     const { store } = checkSaveOptions({ store: options?.store, key })
-    const lockTtlMs = resolveTimeout(options.lockTtlMs, 'lockTtlMs', 30_000)
+    const { tokens, o } = this.#p
+    const lockTtlMs = resolveLockTtl(options.lockTtlMs, Math.ceil(o.timeout / 1000) * 1000)
     const lockWaitMs = resolveTimeout(options.lockWaitMs, 'lockWaitMs', 10_000)
     const stored = usable(await store.get(key))
     const g = this.#checkGrant(stored.grant)
-    const { tokens, o } = this.#p
-    const refresh = (from: Grant) => tokens.refresh(from)
+    const refresh = (from: Grant, mayResend: () => Promise<boolean>) => tokens.refresh(from, mayResend)
     const shared = { store, key, refresh, refreshReuseWindow: o.refreshReuseWindow, lockTtlMs, lockWaitMs }
     return new EciSession(g, {
       ...storeBackend(shared, o.telemetry, (from) => tokens.revoke(from)),

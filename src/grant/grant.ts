@@ -31,10 +31,13 @@ export interface Grant {
   /** RFC 7638 thumbprint of the DPoP key the tokens are bound to. */
   dpopJkt?: string | undefined
   /**
-   * Set in a {@link GrantStore} while an instance refreshes this grant (epoch seconds). Found
-   * without a lock, it means that refresh's outcome is unknown (its instance died).
+   * Set in a {@link GrantStore} right before an instance sends this grant's refresh token (epoch
+   * seconds; an earlier mark's time when a refresh is repeated inside the reuse window). Found
+   * under a free lock, it means a refresh's outcome is unknown (its instance died or stalled).
    */
   refreshingSince?: number | undefined
+  /** Which refresh set {@link Grant.refreshingSince} (a random id), so its holder can undo its own mark. */
+  refreshingBy?: string | undefined
 }
 
 /** The token endpoint response members the SDK reads. @internal */

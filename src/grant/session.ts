@@ -10,7 +10,7 @@ import { badOption } from '../resolve.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import type { Grant } from './grant.js'
 import { checkInvoicesOptions, type InvoicesOptions, readInvoices } from './invoices.js'
-import { UnsavedGrantError } from './shared-refresh.js'
+import { UnsettledWriteError } from './store-writes.js'
 
 /** Options of `consumer.session(grant, options)`. */
 export interface SessionOptions {
@@ -28,10 +28,10 @@ export interface SessionBackend {
   client(accessToken: () => Promise<string>, onInvalidToken: InvalidTokenHandler): EciClient
   now(): number
   /**
-   * A grant store's save, for sessions opened with `openSession`: `refresh` saves what it
-   * returns itself, and this saves a rotated grant the store refused at the time.
+   * `true` for sessions opened with `openSession`: `refresh` saves what it returns in the grant
+   * store itself (and `onGrant` is not used).
    */
-  persist?: ((grant: Grant) => Promise<void>) | undefined
+  savesGrants?: boolean | undefined
 }
 
 /** Seconds before expiry at which a token is refreshed: min(30 s, 10 % of its lifetime). */
@@ -47,6 +47,9 @@ export class EciSession {
   #dead: EciError | undefined
   /** A rotated grant `onGrant` failed to take; offered again before the next call. */
   #unsaved: Grant | undefined
+  /** A grant-store write a refresh could not settle (the store did not answer); settled before the next call. */
+  #unsettled: (() => Promise<Grant | undefined>) | undefined
+  #settling: Promise<void> | undefined
   readonly #backend: SessionBackend
   readonly #onGrant: SessionOptions['onGrant']
   readonly #client: EciClient
@@ -134,6 +137,7 @@ export class EciSession {
   async #accessToken(): Promise<string> {
     if (this.#dead) throw this.#dead
     if (this.#unsaved) await this.#save(this.#unsaved)
+    if (this.#unsettled) await this.#settle(this.#unsettled)
     const g = this.#grant
     if (this.#backend.now() < g.expiresAt - refreshMargin(g)) return g.accessToken
     return (await this.#refresh(g)).accessToken
@@ -160,7 +164,7 @@ export class EciSession {
    */
   async #save(grant: Grant): Promise<void> {
     try {
-      await (this.#backend.persist ?? this.#onGrant)?.(grant)
+      await this.#onGrant?.(grant)
     } catch (cause) {
       if (cause instanceof EciError) throw cause
       throw new EciError(
@@ -170,6 +174,27 @@ export class EciSession {
       )
     }
     if (this.#unsaved === grant) this.#unsaved = undefined
+  }
+
+  /**
+   * Finishes a store write left by a refresh (single flight): the rotated grant is saved by
+   * compare-and-set after reading — never written over a newer one — or a mark of a refresh that
+   * was never sent is removed. Until it is settled no call uses a token.
+   */
+  #settle(unsettled: () => Promise<Grant | undefined>): Promise<void> {
+    this.#settling ??= (async () => {
+      try {
+        const grant = await unsettled()
+        if (grant) this.#grant = grant
+        if (this.#unsettled === unsettled) this.#unsettled = undefined
+      } catch (error) {
+        if (error instanceof EciConsentError) this.#dead = error
+        throw error
+      } finally {
+        this.#settling = undefined
+      }
+    })()
+    return this.#settling
   }
 
   /** Single flight: every caller during a refresh awaits the same token request. */
@@ -186,18 +211,15 @@ export class EciSession {
         const next = await this.#backend.refresh(from)
         this.#grant = next
         // A store-backed refresh saved it already; onGrant receives it here.
-        if (!this.#backend.persist) {
+        if (!this.#backend.savesGrants) {
           this.#unsaved = next
           await this.#save(next)
         }
         return next
       } catch (error) {
         if (error instanceof EciConsentError) this.#dead = error
-        if (error instanceof UnsavedGrantError) {
-          // Rotated at the provider, refused by the store: keep it, save it before the next call.
-          this.#grant = error.grant
-          this.#unsaved = error.grant
-        }
+        // The store did not answer: settle the write (by reading, then compare-and-set) before the next call.
+        if (error instanceof UnsettledWriteError) this.#unsettled = error.settle
         throw error
       } finally {
         this.#refreshing = undefined

@@ -154,6 +154,8 @@ export interface RetryRun {
   what?: string | undefined
   /** Told of each retry before its wait. */
   onRetry?: ((error: unknown, delayMs: number, attempt: number) => void) | undefined
+  /** Asked before a retry the policy allows; `false` ends the run with `error`. */
+  mayRetry?: ((error: unknown) => boolean | Promise<boolean>) | undefined
 }
 
 /**
@@ -168,6 +170,7 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, ru
     } catch (error) {
       const wait = retryDelay(error, retries, run.policy, run.resend)
       if (wait === undefined || run.signal?.aborted) throw error
+      if (run.mayRetry && !(await run.mayRetry(error))) throw error
       run.onRetry?.(error, wait, retries + 1)
       await sleep(wait, run.signal, run.what)
     }

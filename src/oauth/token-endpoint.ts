@@ -73,8 +73,13 @@ export class TokenEndpoint {
    * Runs one OAuth call with the SDK's retry policy: `work` builds the whole request each time,
    * so openid-client signs a new client assertion and DPoP proof for every attempt.
    */
-  #retried<T>(operation: OAuthOperation, resend: Resend, work: () => Promise<T>): Promise<T> {
-    return withRetries(work, { policy: this.#o.retry, resend, what: `The ${operation}` })
+  #retried<T>(
+    operation: OAuthOperation,
+    resend: Resend,
+    work: () => Promise<T>,
+    mayRetry?: (error: unknown) => Promise<boolean>,
+  ): Promise<T> {
+    return withRetries(work, { policy: this.#o.retry, resend, what: `The ${operation}`, mayRetry })
   }
 
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
@@ -134,27 +139,34 @@ export class TokenEndpoint {
 
   /**
    * Redeems the grant's refresh token; the result keeps what the response omits.
+   * @param mayResend asked before a request whose outcome is unknown is sent again inside the
+   *   reuse window (a fleet refresh proves it still holds its lock); `false` keeps the first error.
    * @throws {EciConsentError} `ERR_ECI_INVALID_GRANT` when the refresh token is refused.
    */
-  refresh(from: Grant): Promise<Grant> {
-    return this.#traced('ecis.oauth.refresh', () => this.#refresh(from))
+  refresh(from: Grant, mayResend?: () => Promise<boolean>): Promise<Grant> {
+    return this.#traced('ecis.oauth.refresh', () => this.#refresh(from, mayResend))
   }
 
-  async #refresh(from: Grant): Promise<Grant> {
+  async #refresh(from: Grant, mayResend?: () => Promise<boolean>): Promise<Grant> {
     const secrets = [from.refreshToken, from.accessToken]
-    // Resending a refresh token whose outcome is unknown is safe only inside the provider's reuse window.
+    // Resending a refresh token whose outcome is unknown is safe only inside the provider's reuse
+    // window, and only while the caller still may (a fleet refresh proves it holds its lock).
     const resend: Resend = this.#o.refreshReuseWindow > 0 ? 'any' : 'unprocessed'
-    const tokens = await this.#retried('token refresh', resend, () =>
-      oidc
-        .refreshTokenGrant(
-          this.#config,
-          from.refreshToken as string,
-          { resource: this.#o.resource },
-          { DPoP: this.#o.dpop },
-        )
-        .catch((error) => {
-          throw this.#fail(error, 'token refresh', secrets, true)
-        }),
+    const tokens = await this.#retried(
+      'token refresh',
+      resend,
+      () =>
+        oidc
+          .refreshTokenGrant(
+            this.#config,
+            from.refreshToken as string,
+            { resource: this.#o.resource },
+            { DPoP: this.#o.dpop },
+          )
+          .catch((error) => {
+            throw this.#fail(error, 'token refresh', secrets, true)
+          }),
+      async (error) => !outcomeUnknown(error) || !mayResend || mayResend(),
     )
     try {
       return this.#grant(tokens, from.scopes, from)

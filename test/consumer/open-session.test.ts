@@ -1,6 +1,6 @@
 /** Grants shared through a GrantStore: several consumers (instances) refresh once between them. */
 import { describe, expect, it } from 'vitest'
-import { EciConsentError, EciConsumer, ErrorCode, memoryGrantStore } from '../../src/index.js'
+import { EciConfigError, EciConsentError, EciConsumer, ErrorCode, memoryGrantStore } from '../../src/index.js'
 import { ISSUER, REDIRECT, world } from '../support/consumer.js'
 
 async function fleet(instances: number) {
@@ -51,6 +51,14 @@ describe('consumer.openSession on a shared store', () => {
     expect(after?.grant.refreshToken).not.toBe(grant.refreshToken)
     expect(after?.grant.refreshingSince).toBeUndefined()
     for (const s of sessions) expect(s.grant.accessToken).toBe(after?.grant.accessToken)
+  })
+
+  it('a lockTtlMs shorter than a token request may last is refused at openSession: a refresh never outlives its lock', async () => {
+    const { store, consumers } = await fleet(1)
+    const error = await consumers[0]!.openSession('customer-42', { store, lockTtlMs: 10_000 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(EciConfigError)
+    expect((error as EciConfigError).code).toBe(ErrorCode.INVALID_OPTION)
+    expect((error as Error).message).toMatch(/lockTtlMs.*timeout/)
   })
 
   it('a needs_consent grant rejects at openSession without a token request', async () => {

@@ -151,7 +151,13 @@ for (const kind of ['postgres', 'redis'] as const) {
         try {
           // The refresh reaches the provider and is answered late: the process dies in between.
           server.provider.fault({ endpoint: 'token', delayMs: 1500, times: 1 })
-          const extra = { REUSE_WINDOW: String(window), LOCK_TTL_MS: '1000', LOCK_WAIT_MS: '8000', CALLS: '5' }
+          const extra = {
+            REUSE_WINDOW: String(window),
+            LOCK_TTL_MS: '1000',
+            TIMEOUT: '1000',
+            LOCK_WAIT_MS: '8000',
+            CALLS: '5',
+          }
           const victim = await spawnInstance(env(server, extra))
           victim.child.stdin!.write('go\n')
           for (let i = 0; i < 200 && (await store.get(KEY))?.grant.refreshingSince === undefined; i++) {

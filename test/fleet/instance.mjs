@@ -13,6 +13,7 @@ const consumer = await EciConsumer.discover({
   redirectUri: 'http://127.0.0.1/callback',
   allowInsecureRequests: true,
   refreshReuseWindow: Number(env.REUSE_WINDOW ?? 0),
+  timeout: Number(env.TIMEOUT ?? 30_000),
 })
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`)
 await new Promise((resolve) => process.stdin.once('data', resolve)) // start together
