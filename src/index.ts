@@ -1,14 +1,13 @@
 export type { ConsentScope } from './consent/scopes.js'
 export type { ConsentTransaction } from './consent/transaction.js'
-export {
-  type BeginConsentOptions,
-  type BeginConsentResult,
-  EciConsumer,
-  type EciProviderMetadata,
-  type ExchangeCodeInput,
-  type OpenSessionOptions,
-  type SaveGrantOptions,
-} from './consumer.js'
+export { EciConsumer, type EciProviderMetadata } from './consumer.js'
+export type {
+  BeginConsentOptions,
+  BeginConsentResult,
+  ExchangeCodeInput,
+  OpenSessionOptions,
+  SaveGrantOptions,
+} from './consumer-calls.js'
 export {
   type ConfigErrorCode,
   type ConsentErrorCode,
@@ -30,16 +29,16 @@ export {
 } from './errors.js'
 export type { Grant } from './grant/grant.js'
 export type { InvalidInvoice, InvoicesOptions, InvoicesProgress } from './grant/invoices.js'
+export { memoryGrantStore } from './grant/memory-store.js'
 export { EciSession, type SessionOptions } from './grant/session.js'
-export {
-  type GrantLock,
-  type GrantLockOptions,
-  type GrantStatus,
-  type GrantStore,
-  type MarkNeedsConsentOptions,
-  memoryGrantStore,
-  type PutGrantOptions,
-  type StoredGrant,
+export type {
+  GrantLock,
+  GrantLockOptions,
+  GrantStatus,
+  GrantStore,
+  MarkNeedsConsentOptions,
+  PutGrantOptions,
+  StoredGrant,
 } from './grant/store.js'
 export { RETRY_STATUS_CODES, type RetryOptions } from './http/retry.js'
 export {
