@@ -62,8 +62,8 @@ class FeedBuilder implements XmlSink {
 
   take(element: XmlElement, parent: XmlElement): boolean {
     if (element.name !== 'IntervalReading' || element.ns !== ESPI_NS || parent.name !== 'IntervalBlock') return false
-    let list = this.#readings.get(parent)
-    if (!list) this.#readings.set(parent, (list = []))
+    const list = this.#readings.get(parent) ?? []
+    this.#readings.set(parent, list)
     list.push(
       readIntervalReading(element, ['entry', this.#seen, 'IntervalBlock', 'IntervalReading', list.length], this.#log),
     )

@@ -100,7 +100,8 @@ function toRaw(
       continue
     }
     if (field instanceof z.ZodArray) {
-      const list = (out[child.name] ??= []) as unknown[]
+      const list = (out[child.name] as unknown[] | undefined) ?? []
+      out[child.name] = list
       list.push(toRaw(child, field.element as z.ZodType, [...path, child.name, list.length], log, issues))
     } else if (Object.hasOwn(out, child.name)) {
       issues.push({ path: [...path, child.name], message: `Element appears more than once (line ${child.line})` })
