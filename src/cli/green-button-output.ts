@@ -6,17 +6,13 @@ import type {
   Quantity,
   UsageTotal,
 } from '../green-button/index.js'
-import { localDate } from '../green-button/index.js'
+import { formatMoney, localDate } from '../green-button/index.js'
 import { type ExactAmount, formatAmount } from '../money/index.js'
 
 /** Money as text with at least two decimals (ESPI money has up to five). */
 export function money(amount: ExactAmount | undefined, currency?: string): string {
   if (amount === undefined) return '—'
-  const scale = Math.max(2, amount.scale)
-  const text = formatAmount(amount, { decimals: scale })
-  // Drop trailing zeros beyond the cents: 51.00000 → 51.00, 12.34560 → 12.3456.
-  const trimmed = text.replace(/(\.\d\d\d*?)0+$/, '$1')
-  return currency ? `${trimmed} ${currency}` : trimmed
+  return currency ? `${formatMoney(amount)} ${currency}` : formatMoney(amount)
 }
 
 /** A quantity as `768.032 kWh`-style text. */

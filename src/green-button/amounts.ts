@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ExactAmount, exactAmount } from '../money/amount.js'
+import { type ExactAmount, exactAmount, formatAmount } from '../money/amount.js'
 import { UNIT_SYMBOLS } from './codes.js'
 import type { IntervalReading, ReadingType } from './feed.js'
 
@@ -71,4 +71,12 @@ export function quantityIn(quantity: Quantity, unit: string): ExactAmount | unde
   const shift = from - to
   const { units, scale } = quantity.value
   return shift >= 0 ? { units: units * 10n ** BigInt(shift), scale } : { units, scale: scale - shift }
+}
+
+/**
+ * Money as decimal text with at least the cents and no trailing zeros beyond them
+ * (`51.00000` → `51.00`, `12.34560` → `12.3456`): ESPI money has up to five decimals.
+ */
+export function formatMoney(amount: ExactAmount): string {
+  return formatAmount(amount, { decimals: Math.max(2, amount.scale) }).replace(/(\.\d\d\d*?)0+$/, '$1')
 }

@@ -5,17 +5,10 @@
  *
  * @module
  */
-import {
-  type AmountInput,
-  absAmount,
-  addAmounts,
-  compareAmounts,
-  formatAmount,
-  readAmount,
-  subAmounts,
-} from '../money/amount.js'
+import { type AmountInput, absAmount, addAmounts, compareAmounts, readAmount, subAmounts } from '../money/amount.js'
 import type { AuditSeverity } from '../money/findings.js'
 import { badOption } from '../resolve.js'
+import { formatMoney } from './amounts.js'
 import { chargeLines, type GreenButtonBill } from './bills.js'
 import { localDate } from './local-time.js'
 
@@ -61,8 +54,7 @@ function tolerance(options: GreenButtonAuditOptions | undefined) {
   return value
 }
 
-const money = (a: Parameters<typeof formatAmount>[0]) =>
-  formatAmount(a, { decimals: Math.max(2, Math.min(a.scale, 5)) })
+const money = formatMoney
 
 /**
  * Audits one bill: its charge lines against its total (`line-items-total`). A bill without a

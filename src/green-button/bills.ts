@@ -64,6 +64,21 @@ export interface GreenButtonBill {
   readCycle?: string | undefined
   /** The usage point's local time parameters, for dates (see {@link localDate}). */
   localTime?: LocalTimeParameters | undefined
+  /** `accountId` of the one customer account linked to the usage point, when the feed links one. */
+  accountId?: string | undefined
+  /** `serialNumber` of the one meter linked to the usage point, when the feed links one. */
+  meterNumber?: string | undefined
+}
+
+/** The usage point's fields every one of its bills carries. */
+function pointFields(point: UsagePoint): Partial<GreenButtonBill> {
+  const out: Partial<GreenButtonBill> = {}
+  if (point.localTimeParameters) out.localTime = point.localTimeParameters
+  const [account, ...moreAccounts] = point.customer.accounts
+  if (account?.accountId !== undefined && moreAccounts.length === 0) out.accountId = account.accountId
+  const [meter, ...moreMeters] = point.customer.meters
+  if (meter?.serialNumber !== undefined && moreMeters.length === 0) out.meterNumber = meter.serialNumber
+  return out
 }
 
 function lineItem(line: LineItemResource): GreenButtonLineItem {
@@ -107,8 +122,7 @@ function summaryBill(point: UsagePoint, summary: UsageSummary): GreenButtonBill 
   if (summary.costAdditionalLastPeriod !== undefined) bill.costAdditional = espiMoney(summary.costAdditionalLastPeriod)
   if (summary.billToDate !== undefined) bill.billToDate = espiMoney(summary.billToDate)
   if (summary.readCycle !== undefined) bill.readCycle = summary.readCycle
-  if (point.localTimeParameters) bill.localTime = point.localTimeParameters
-  return bill
+  return Object.assign(bill, pointFields(point))
 }
 
 function readingBills(point: UsagePoint, series: MeterReading): GreenButtonBill[] {
@@ -129,8 +143,7 @@ function readingBills(point: UsagePoint, series: MeterReading): GreenButtonBill[
     if (type) bill.consumption = espiQuantity(r.value, type.uom, type.powerOfTenMultiplier)
     const tariff = point.serviceDeliveryPoint?.tariffProfile
     if (tariff !== undefined) bill.tariffProfile = tariff
-    if (point.localTimeParameters) bill.localTime = point.localTimeParameters
-    bills.push(bill)
+    bills.push(Object.assign(bill, pointFields(point)))
   }
   return bills
 }

@@ -6,7 +6,15 @@
  * @module
  */
 export { EciConfigError, EciError, EciValidationError, ErrorCode, type ValidationIssue } from '../errors.js'
-export { espiMoney, espiQuantity, type Quantity, quantityIn, readingCost, readingQuantity } from './amounts.js'
+export {
+  espiMoney,
+  espiQuantity,
+  formatMoney,
+  type Quantity,
+  quantityIn,
+  readingCost,
+  readingQuantity,
+} from './amounts.js'
 export {
   auditGreenButtonBill,
   auditGreenButtonBills,
@@ -46,4 +54,5 @@ export { DEFAULT_ESPI_LIMITS, type EspiLimits } from './limits.js'
 export { localDate, localMonth, utcOffsetAt } from './local-time.js'
 export { type ParseEspiOptions, parseEspi, parseEspiStream } from './parse.js'
 export type { EspiDeviation, EspiDeviationKind } from './read-element.js'
+export { type GreenButtonMapping, toAccountView, toInvoice, toInvoiceDetail } from './to-ecis.js'
 export { type UsageTotal, usageTotals } from './usage.js'
