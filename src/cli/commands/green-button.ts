@@ -123,7 +123,8 @@ export async function greenButtonCommand(args: string[], io: CliIo): Promise<num
     GREEN_BUTTON_USAGE,
   )
   const [sub, file] = positionals(rest, ['COMMAND', 'FILE.xml'], GREEN_BUTTON_USAGE)
-  const command = oneOf(sub, SUBCOMMANDS, 'command', GREEN_BUTTON_USAGE) as (typeof SUBCOMMANDS)[number]
+  const command = SUBCOMMANDS.find((c) => c === sub)
+  if (!command) throw new UsageError(`unknown green-button command "${sub}": bills, usage or audit`, GREEN_BUTTON_USAGE)
   if (values.json && values.csv) throw new UsageError('--json and --csv exclude each other', GREEN_BUTTON_USAGE)
   if (command === 'audit' && values.csv) throw new UsageError('audit has no --csv', GREEN_BUTTON_USAGE)
   if (command !== 'usage' && values.by !== undefined)
