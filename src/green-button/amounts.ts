@@ -41,9 +41,13 @@ export function espiQuantity(value: number | bigint, uom: number | undefined, mu
  * import { formatAmount } from 'ecis-consumer'
  * import { readingQuantity } from 'ecis-consumer/green-button'
  *
- * const [series] = feed.usagePoints[0].meterReadings
- * const q = readingQuantity(series.intervalReadings[0], series.readingType)
- * if (q) console.log(formatAmount(q.value), q.unit) // '0.45 kWh' style: '450 Wh'
+ * for (const point of feed.usagePoints) {
+ *   for (const series of point.meterReadings) {
+ *     const [first] = series.intervalReadings
+ *     const q = first && readingQuantity(first, series.readingType)
+ *     if (q) console.log(formatAmount(q.value), q.unit) // '450 Wh'
+ *   }
+ * }
  * ```
  */
 export function readingQuantity(reading: IntervalReading, readingType: ReadingType | undefined): Quantity | undefined {

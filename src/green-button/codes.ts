@@ -5,8 +5,23 @@
  * @module
  */
 
+/** What a usage point measures (`ServiceCategory/kind`); `unknown` for a code ESPI does not define or a missing one. */
+export type ServiceKind =
+  | 'electricity'
+  | 'gas'
+  | 'water'
+  | 'time'
+  | 'heat'
+  | 'refuse'
+  | 'sewerage'
+  | 'rates'
+  | 'tvLicence'
+  | 'internet'
+  | 'weather'
+  | 'unknown'
+
 /** `ServiceKind` names by code (`ServiceCategory/kind`). */
-const SERVICE_KINDS = [
+const SERVICE_KINDS: readonly Exclude<ServiceKind, 'unknown'>[] = [
   'electricity',
   'gas',
   'water',
@@ -18,10 +33,7 @@ const SERVICE_KINDS = [
   'tvLicence',
   'internet',
   'weather',
-] as const
-
-/** What a usage point measures (`ServiceCategory/kind`); `unknown` for a code ESPI does not define or a missing one. */
-export type ServiceKind = (typeof SERVICE_KINDS)[number] | 'unknown'
+]
 
 /** The name of a `ServiceKind` code. */
 export function serviceKindName(code: number | undefined): ServiceKind {
@@ -98,8 +110,22 @@ export function currencyCode(letters: string): number | undefined {
   return undefined
 }
 
+/** What a bill line is (`ItemKind` 1–10); `unknown` for a code ESPI does not define. */
+export type LineItemKind =
+  | 'energy-generation-fee'
+  | 'energy-delivery-fee'
+  | 'energy-usage-fee'
+  | 'administrative-fee'
+  | 'tax'
+  | 'energy-generation-credit'
+  | 'energy-delivery-credit'
+  | 'administrative-credit'
+  | 'payment'
+  | 'information'
+  | 'unknown'
+
 /** `ItemKind` names by code: what a bill line is. */
-const ITEM_KINDS = [
+const ITEM_KINDS: readonly (Exclude<LineItemKind, 'unknown'> | undefined)[] = [
   undefined,
   'energy-generation-fee',
   'energy-delivery-fee',
@@ -111,10 +137,7 @@ const ITEM_KINDS = [
   'administrative-credit',
   'payment',
   'information',
-] as const
-
-/** What a bill line is (`ItemKind` 1–10); `unknown` for a code ESPI does not define. */
-export type LineItemKind = Exclude<(typeof ITEM_KINDS)[number], undefined> | 'unknown'
+]
 
 /** The name of an `ItemKind` code. */
 export function lineItemKindName(code: number): LineItemKind {

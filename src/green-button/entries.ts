@@ -23,7 +23,7 @@ import {
   UsageSummaryResource,
 } from './espi-resources.js'
 import type { AtomEntry, IntervalReading } from './feed.js'
-import { type DeviationLog, readElement, shownName } from './read-element.js'
+import { type DeviationLog, type Path, readElement, shownName } from './read-element.js'
 import { ATOM_NS, CUSTOMER_NS, ESPI_NS, type XmlElement } from './xml-reader.js'
 
 const RESOURCES = {
@@ -67,11 +67,7 @@ export interface Entry {
 const ATOM_IGNORED = new Set(['author', 'category', 'contributor', 'rights', 'source', 'summary'])
 
 /** An interval reading, read and validated as soon as it closes. */
-export function readIntervalReading(
-  element: XmlElement,
-  path: (string | number)[],
-  log: DeviationLog,
-): IntervalReading {
+export function readIntervalReading(element: XmlElement, path: Path, log: DeviationLog): IntervalReading {
   const r = readElement(element, IntervalReadingResource, path, log)
   const reading: IntervalReading = { start: r.timePeriod.start, duration: r.timePeriod.duration, value: r.value }
   if (r.cost !== undefined) reading.cost = r.cost

@@ -50,7 +50,7 @@ export type {
   UsageSummary,
   WithAtom,
 } from './feed.js'
-export { DEFAULT_ESPI_LIMITS, type EspiLimits } from './limits.js'
+export { DEFAULT_ESPI_LIMITS, type EspiLimits, type ResolvedEspiLimits } from './limits.js'
 export { localDate, localMonth, utcOffsetAt } from './local-time.js'
 export { type ParseEspiOptions, parseEspi, parseEspiStream } from './parse.js'
 export type { EspiDeviation, EspiDeviationKind } from './read-element.js'

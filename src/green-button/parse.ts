@@ -143,6 +143,7 @@ function boundary(error: unknown): EciError {
  * @throws {EciConfigError} for an argument that is not a string or bytes, or bad options.
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises'
  * import { espiBills, parseEspi } from 'ecis-consumer/green-button'
  *
  * const feed = parseEspi(await readFile('Download_My_Data.xml'))

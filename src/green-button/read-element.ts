@@ -67,6 +67,11 @@ export function shownName(name: string): string {
   return name.length > MAX_NAME ? `${name.slice(0, MAX_NAME)}…` : name
 }
 
+/** An element's path, or a function that makes it: most elements never need theirs, so it is built on demand. */
+export type Path = (string | number)[] | (() => (string | number)[])
+
+const at = (path: Path) => (typeof path === 'function' ? path() : path)
+
 function unwrap(schema: z.ZodType): z.ZodType {
   let inner = schema
   while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType
@@ -77,7 +82,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function toRaw(
   element: XmlElement,
   schema: z.ZodType,
-  path: (string | number)[],
+  path: Path,
   log: DeviationLog,
   issues: ValidationIssue[],
 ): unknown {
@@ -94,7 +99,7 @@ function toRaw(
       const name = shownName(child.name)
       log.add({
         kind: 'unknown-element',
-        path: [...path, name],
+        path: [...at(path), name],
         message: `element "${name}" is not part of ${element.name} in ESPI; dropped`,
       })
       continue
@@ -102,11 +107,12 @@ function toRaw(
     if (field instanceof z.ZodArray) {
       const list = (out[child.name] as unknown[] | undefined) ?? []
       out[child.name] = list
-      list.push(toRaw(child, field.element as z.ZodType, [...path, child.name, list.length], log, issues))
+      const index = list.length
+      list.push(toRaw(child, field.element as z.ZodType, () => [...at(path), child.name, index], log, issues))
     } else if (Object.hasOwn(out, child.name)) {
-      issues.push({ path: [...path, child.name], message: `Element appears more than once (line ${child.line})` })
+      issues.push({ path: [...at(path), child.name], message: `Element appears more than once (line ${child.line})` })
     } else {
-      out[child.name] = toRaw(child, field, [...path, child.name], log, issues)
+      out[child.name] = toRaw(child, field, () => [...at(path), child.name], log, issues)
     }
   }
   return out
@@ -119,7 +125,7 @@ function toRaw(
 export function readElement<S extends z.ZodType>(
   element: XmlElement,
   schema: S,
-  path: (string | number)[],
+  path: Path,
   log: DeviationLog,
 ): z.output<S> {
   const issues: ValidationIssue[] = []
@@ -127,7 +133,7 @@ export function readElement<S extends z.ZodType>(
   const result = schema.safeParse(raw, { reportInput: false })
   if (!result.success) {
     for (const issue of result.error.issues) {
-      issues.push({ path: [...path, ...(issue.path as (string | number)[])], message: issue.message })
+      issues.push({ path: [...at(path), ...(issue.path as (string | number)[])], message: issue.message })
     }
   }
   if (issues.length > 0) throw invalidEspi(issues, element.line)

@@ -29,8 +29,12 @@ export interface UsageTotal {
  * ```ts
  * import { usageTotals } from 'ecis-consumer/green-button'
  *
- * const point = feed.usagePoints[0]
- * const days = usageTotals(point.meterReadings[0], 'day', point.localTimeParameters)
+ * for (const point of feed.usagePoints) {
+ *   for (const series of point.meterReadings) {
+ *     const days = usageTotals(series, 'day', point.localTimeParameters)
+ *     console.log(point.id, days.length, 'days')
+ *   }
+ * }
  * ```
  */
 export function usageTotals(series: MeterReading, by: 'day' | 'month', time?: LocalTimeParameters): UsageTotal[] {

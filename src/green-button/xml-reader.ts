@@ -40,6 +40,9 @@ export interface XmlSink {
   take?(element: XmlElement, parent: XmlElement): boolean
 }
 
+/** Shared by every element without attributes (most of an ESPI file): never written to. */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>
+
 const ACCEPTED_ENCODINGS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii'])
 
 function refused(message: string, line?: number): EciValidationError {
@@ -118,9 +121,12 @@ export class XmlReader {
   }
 
   #openTag(tag: SaxesTagNS): void {
-    const attributes: Record<string, string> = {}
-    for (const a of Object.values(tag.attributes) as SaxesAttributeNS[]) {
-      if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attributes[a.local] = a.value
+    let attributes: Record<string, string> = NO_ATTRIBUTES
+    for (const name in tag.attributes) {
+      const a = tag.attributes[name] as SaxesAttributeNS
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') continue
+      if (attributes === NO_ATTRIBUTES) attributes = {}
+      attributes[a.local] = a.value
     }
     const element: XmlElement = {
       name: tag.local,
