@@ -51,6 +51,10 @@ const FREE = {
   invoiceId: 'string',
   connectionString: 'string',
   log: '{ warn(message: string, error: unknown): void }',
+  xml: 'string',
+  feed: "import('ecis-consumer/green-button').EspiFeed",
+  feedUrl: 'string',
+  token: 'string',
 }
 /** Where a file's examples mean something else by a name. */
 const FREE_IN = {

@@ -10,6 +10,7 @@ import { startMockProviderServer } from '../mock/node/index.js'
 import { auditHistory } from '../money/index.js'
 import type { Basic, InvoiceDetail } from '../schemas/index.js'
 import { auditSummary, creditSummary, findingsTable } from './commands/audit.js'
+import { printGreenButtonDemo } from './green-button-demo.js'
 import { detailColumns, table, usd } from './table.js'
 
 export interface DemoOptions {
@@ -125,6 +126,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     printAudit(histories, out)
     const calls = basics.length + [...histories.values()].reduce((n, details) => n + details.length, 0)
     out(`\nDone: ${calls} signed ECI requests, every response validated against the ECIS schemas.`)
+    printGreenButtonDemo(options.seed ?? 1, out)
   } finally {
     await server.close()
   }

@@ -20,6 +20,7 @@ import {
   invoicesCommand,
   singleCommand,
 } from './commands/data.js'
+import { GREEN_BUTTON_USAGE, greenButtonCommand } from './commands/green-button.js'
 import { KEYGEN_USAGE, keygenCommand } from './commands/keygen.js'
 import { MOCK_USAGE, mockCommand } from './commands/mock.js'
 import { debugReport, SecretSet, scrub } from './debug.js'
@@ -122,6 +123,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a provider conformance report (exit 1 when a check fails)',
     usage: CHECK_USAGE,
     run: checkCommand,
+  },
+  'green-button': {
+    synopsis: 'green-button bills|usage|audit FILE',
+    summary: 'a Green Button (ESPI) file: exact bills, usage, money audit',
+    usage: GREEN_BUTTON_USAGE,
+    run: greenButtonCommand,
   },
   keygen: {
     synopsis: 'keygen [--alg ALG] [--out FILE]',

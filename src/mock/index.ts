@@ -3,6 +3,15 @@
  * (`setupServer`) and browsers (`setupWorker`). Imports only `msw` core, jose and zod-free code.
  * @module
  */
+
+export type { GeneratedLine } from './green-button/bill-lines.js'
+export {
+  type GeneratedEspiBill,
+  type GeneratedEspiFeed,
+  type GeneratedUsagePointSpec,
+  type GenerateEspiFeedOptions,
+  generateEspiFeed,
+} from './green-button/generate.js'
 export { createMockProvider } from './provider.js'
 export type {
   MockAccount,

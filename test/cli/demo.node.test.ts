@@ -21,3 +21,16 @@ describe('ecis demo', () => {
     expect(requests).toBeGreaterThanOrEqual(histories.length * 25)
   })
 })
+
+describe('ecis demo, Green Button section', () => {
+  it('parses, bills, audits and maps a generated Download My Data file', async () => {
+    const lines: string[] = []
+    await runDemo({ seed: 7, last: 1, out: (l) => lines.push(l) })
+    const text = lines.join('\n').split('\n7. ')[1] ?? ''
+    expect(text).toMatch(/^Green Button \(ESPI\)/)
+    expect(text).toMatch(/2 usage points, \d+ interval readings, parsed and validated/)
+    expect(text.match(/ USD +\d+\/\d+ +UsageSummary$/gm)).toHaveLength(6)
+    expect(text).toContain('audit: every bill adds up to its line items, periods contiguous')
+    expect(text).toMatch(/as an ECIS Invoice Detail: \d+ fields from the feed; no ESPI home for \d+: system_account_id/)
+  })
+})

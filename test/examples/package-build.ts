@@ -27,6 +27,7 @@ const OUTPUTS = [
   'postgres/index.js',
   'redis/index.js',
   'sync/index.js',
+  'green-button/index.js',
 ].flatMap((f) => [`dist/${f}`, `dist/${f.replace(/\.js$/, '.cjs')}`])
 
 async function mtime(path: string): Promise<number | undefined> {
