@@ -173,6 +173,20 @@ export interface WorkOptions {
   lockWaitMs?: number | undefined
 }
 
+/** Options of {@link EciSync.waitForRun}. */
+export interface WaitForRunOptions {
+  /** How often the run's summary is read, ms. @default 500 */
+  pollMs?: number | undefined
+  /**
+   * How long to wait for the run's last grant, ms; past it `waitForRun` rejects with
+   * `ERR_ECI_TIMEOUT` (the run goes on: wait again, or read `summary`).
+   * @default 86_400_000 (a day)
+   */
+  timeoutMs?: number | undefined
+  /** Stops waiting; `waitForRun` rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
+}
+
 /** A running worker process's share of the sync. */
 export interface EciSyncWorker {
   /** The providers it works for. */

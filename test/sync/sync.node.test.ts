@@ -6,15 +6,14 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EciConfigError, EciConsentError, ErrorCode, type GrantStore, memoryGrantStore } from '../../src/index.js'
-import { createEciSync, type EciSyncOptions, type SyncProviderConfig } from '../../src/sync/index.js'
+import { EciConfigError, EciConsentError, ErrorCode, memoryGrantStore } from '../../src/index.js'
+import { createEciSync } from '../../src/sync/index.js'
 import { type RedisServer, startRedisServer } from '../support/redis-server.js'
-import { allInvoices, consentAll, maxInWindow, memorySink, owners, startUtility, type Utility } from './support.js'
+import { allInvoices, maxInWindow, memorySink } from './support.js'
+import { worlds } from './world.js'
 
 let redisServer: RedisServer
 let redis: Redis
-const utilities: Utility[] = []
-let prefixes = 0
 
 beforeAll(async () => {
   redisServer = await startRedisServer()
@@ -22,65 +21,12 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const u of utilities) await u.server.close()
+  await close()
   redis?.disconnect()
   await redisServer?.close()
 })
 
-interface WorldOptions {
-  grants?: number
-  rateLimit?: { max: number; duration: number }
-  months?: number
-  store?: GrantStore
-  sync?: Partial<EciSyncOptions>
-  provider?: Partial<SyncProviderConfig>
-}
-
-/** A utility with `grants` customers consented into a store, and a sync over them. */
-async function world(options: WorldOptions = {}) {
-  const { grants = 3, months = 3 } = options
-  const utility = await startUtility('utility-a', {
-    seed: 7 + utilities.length,
-    owners: owners(grants, 'c', (i) => ({ accounts: i % 2 === 0 ? 1 : 2, months })),
-  })
-  utilities.push(utility)
-  const store = options.store ?? memoryGrantStore()
-  const keys = await consentAll(utility, store, (owner) => `grant-${owner}`)
-  const memory = memorySink()
-  const needsConsent: { key: string; code: string }[] = []
-  const sync = createEciSync({
-    redis,
-    store,
-    sink: memory.sink,
-    prefix: `t${++prefixes}`,
-    backoff: { baseMs: 50, maxMs: 200 },
-    providers: {
-      'utility-a': {
-        consumer: utility.consumer,
-        rateLimit: options.rateLimit ?? { max: 1000, duration: 1000 },
-        concurrency: 4,
-        ...options.provider,
-      },
-    },
-    onNeedsConsent: (key, error) => void needsConsent.push({ key, code: error.code }),
-    ...options.sync,
-  })
-  const refs = keys.map((key) => ({ key, provider: 'utility-a' }))
-  const calls = () => utility.server.provider.calls
-  const eci = () => calls().filter((c) => c.endpoint === 'eci')
-  return { utility, store, keys, refs, sync, needsConsent, calls, eci, ...memory }
-}
-
-/** Runs a whole run with one worker in this process. */
-async function runOnce(w: Awaited<ReturnType<typeof world>>, run: string) {
-  const scheduled = await w.sync.schedule(w.refs, { run })
-  const worker = await w.sync.work({ lockDurationMs: 5000, stalledIntervalMs: 2000 })
-  try {
-    return { scheduled, summary: await w.sync.waitForRun(run, { pollMs: 50 }) }
-  } finally {
-    await worker.close()
-  }
-}
+const { world, runOnce, close } = worlds(() => redis)
 
 describe('sync.schedule', () => {
   it('adds one job per grant per run: scheduling the same run again adds nothing', async () => {
@@ -182,7 +128,7 @@ describe('a run', () => {
         redis,
         store: w.store,
         sink: w.sink,
-        prefix: `t${prefixes}`,
+        prefix: w.prefix,
         providers: { 'utility-a': { consumer: w.utility.consumer, rateLimit: { max: 8, duration: 500 } } },
       })
       const workers = [await w.sync.work(), await second.work()]
