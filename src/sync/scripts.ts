@@ -12,6 +12,8 @@ export function limiterKeys(prefix: string, provider: string) {
   return {
     window: `${tag}:window`,
     pause: `${tag}:pause`,
+    /** A lower `max` the provider announced (its rate-limit headers), while it lasts. */
+    learned: `${tag}:learned`,
     /** The count of requests made for `run`. */
     requests: (run: string) => `${tag}:requests:${run}`,
   }
@@ -24,41 +26,35 @@ export function runKeys(prefix: string, run: string) {
 }
 
 /**
- * One request permit. KEYS: the window (a sorted set: a request's score is the time it may have
- * reached the provider by), the pause key, and optionally the run's request counter. ARGV: max,
- * window ms, a unique member, how long a request may be in flight (ms), counter ttl (ms).
- * A granted request is scored "in flight" (now + the in-flight time) until {@link STAMP} scores
- * it with the time its answer came: the provider saw it at the latest then. So every request
- * the provider may count in a window is still in the set, however long the request took.
- * Returns 0 when granted, else the ms to wait (a pause, or until the oldest request leaves the
- * window; a short poll while all are in flight). Time is Redis's, so the workers' clocks do not matter.
+ * One request permit. KEYS: the window (a sorted set of the permits' times), the pause key, the
+ * learned limit, and optionally the run's request counter. ARGV: max, window ms (the provider's
+ * duration + the margin), a unique member, counter ttl (ms). A permit is scored with the time
+ * it was granted — its request is sent at once — and counts for one window from then: the fleet
+ * grants at most `max` (or the lower learned limit) in any window. Returns 0 when granted, else
+ * the ms to wait (a pause, or until enough permits leave the window). Time is Redis's, so the
+ * workers' clocks do not matter.
  */
 export const PERMIT = lua(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then return paused end
 local max = tonumber(ARGV[1])
+local learned = redis.call('GET', KEYS[3])
+if learned and tonumber(learned) and tonumber(learned) < max then max = tonumber(learned) end
 local window = tonumber(ARGV[2])
-local flight = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < max then
-  redis.call('ZADD', KEYS[1], now + flight, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window + flight)
-  if KEYS[3] then
-    redis.call('INCR', KEYS[3])
-    redis.call('PEXPIRE', KEYS[3], ARGV[5])
+local held = redis.call('ZCARD', KEYS[1])
+if held < max then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  if KEYS[4] then
+    redis.call('INCR', KEYS[4])
+    redis.call('PEXPIRE', KEYS[4], ARGV[4])
   end
   return 0
 end
-local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-if oldest > now then return 10 end
-return math.max(1, oldest + window - now + 1)`)
-
-/** Scores a finished request with the time (Redis's) its answer came. KEYS[1] the window; ARGV[1] the member. */
-export const STAMP = lua(`local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-return 1`)
+local pivot = tonumber(redis.call('ZRANGE', KEYS[1], held - max, held - max, 'WITHSCORES')[2])
+return math.max(1, pivot + window - now)`)
 
 /** Pauses the provider for ARGV[1] ms, unless a longer pause is already set. KEYS[1] the pause key. */
 export const PAUSE = lua(`if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then

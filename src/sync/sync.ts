@@ -8,7 +8,7 @@ import { EciConsumer } from '../consumer.js'
 import { EciConfigError, EciError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
 import { eciTransport } from '../request/node-transport.js'
-import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveTimeout } from '../resolve.js'
+import { defaultFetch, resolveTimeout } from '../resolve.js'
 import type { GrantJobResult } from './grant-job.js'
 import { RequestLimiter, sleep } from './limiter.js'
 import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
@@ -154,7 +154,7 @@ export class EciSync {
       for (const id of ids) {
         const provider = providerOf(o, id)
         const given = provider.config.consumer
-        const limiter = new RequestLimiter(o, provider, given.timeout ?? DEFAULT_TIMEOUT_MS)
+        const limiter = new RequestLimiter(o, provider)
         const consumer = await EciConsumer.discover({
           ...given,
           retry: given.retry ?? SYNC_RETRY,
