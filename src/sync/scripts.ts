@@ -10,9 +10,10 @@ import { lua } from '../stores/redis-scripts.js'
 export function limiterKeys(prefix: string, provider: string) {
   const tag = `${prefix}:{limit:${provider}}`
   return {
-    window: `${tag}:window`,
+    /** The next free sending slot, Redis time in ms. */
+    next: `${tag}:next`,
     pause: `${tag}:pause`,
-    /** A lower `max` the provider announced (its rate-limit headers), while it lasts. */
+    /** What the provider taught (a hash): a lower `max` it announced, a wider `margin` its 429s asked for. */
     learned: `${tag}:learned`,
     /** The count of requests made for `run`. */
     requests: (run: string) => `${tag}:requests:${run}`,
@@ -26,35 +27,45 @@ export function runKeys(prefix: string, run: string) {
 }
 
 /**
- * One request permit. KEYS: the window (a sorted set of the permits' times), the pause key, the
- * learned limit, and optionally the run's request counter. ARGV: max, window ms (the provider's
- * duration + the margin), a unique member, counter ttl (ms). A permit is scored with the time
- * it was granted — its request is sent at once — and counts for one window from then: the fleet
- * grants at most `max` (or the lower learned limit) in any window. Returns 0 when granted, else
- * the ms to wait (a pause, or until enough permits leave the window). Time is Redis's, so the
- * workers' clocks do not matter.
+ * One request's sending slot. KEYS: the next free slot (Redis time, ms), the pause key, what was
+ * learned from the provider (a hash: a lower `max`, a wider `margin`), and optionally the run's
+ * request counter. ARGV: max, duration ms, margin ms, how far ahead a slot may be reserved (ms),
+ * counter ttl (ms), '1' to count the request for the run.
+ * Slots are `(duration + margin) / max` apart (the lower learned `max`, the wider learned margin),
+ * so the fleet sends at most `max` in any `duration + margin`, evenly — a provider counting
+ * arrivals sees no burst it must queue. A slot is reserved only within the horizon (and never in
+ * a pause), so a pause that begins reaches all but the requests about to leave.
+ * Returns { 1, ms until the slot } when reserved, else { 0, ms to wait before asking again }.
+ * Time is Redis's, so the workers' clocks do not matter.
  */
 export const PERMIT = lua(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return paused end
 local max = tonumber(ARGV[1])
-local learned = redis.call('GET', KEYS[3])
-if learned and tonumber(learned) and tonumber(learned) < max then max = tonumber(learned) end
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local held = redis.call('ZCARD', KEYS[1])
-if held < max then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window)
-  if KEYS[4] then
-    redis.call('INCR', KEYS[4])
-    redis.call('PEXPIRE', KEYS[4], ARGV[4])
-  end
-  return 0
+local margin = tonumber(ARGV[3])
+local learned = redis.call('HMGET', KEYS[3], 'max', 'margin')
+if tonumber(learned[1]) and tonumber(learned[1]) < max then max = tonumber(learned[1]) end
+if tonumber(learned[2]) and tonumber(learned[2]) > margin then margin = tonumber(learned[2]) end
+local spacing = (tonumber(ARGV[2]) + margin) / max
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1])) or 0, now + math.max(0, redis.call('PTTL', KEYS[2])))
+local horizon = tonumber(ARGV[4])
+if slot - now > horizon then return { 0, math.ceil(slot - now - horizon) } end
+redis.call('SET', KEYS[1], tostring(slot + spacing), 'PX', math.ceil(tonumber(ARGV[2]) + margin + horizon))
+if KEYS[4] and ARGV[6] == '1' then
+  redis.call('INCR', KEYS[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[5])
 end
-local pivot = tonumber(redis.call('ZRANGE', KEYS[1], held - max, held - max, 'WITHSCORES')[2])
-return math.max(1, pivot + window - now)`)
+return { 1, math.floor(slot - now) }`)
+
+/**
+ * Learns from the provider. KEYS[1] the learned hash. ARGV: field (`max` or `margin`), value,
+ * ttl ms. `max` is set as given; `margin` only ever widens while it lasts. Returns the value held.
+ */
+export const LEARN = lua(`local held = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+local value = tonumber(ARGV[2])
+if ARGV[1] == 'margin' and held and held > value then value = held end
+redis.call('HSET', KEYS[1], ARGV[1], value)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return value`)
 
 /** Pauses the provider for ARGV[1] ms, unless a longer pause is already set. KEYS[1] the pause key. */
 export const PAUSE = lua(`if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then

@@ -1,7 +1,7 @@
 /**
  * The fleet's request limiter on a real Redis, with a transport that stands in for the provider:
- * a request counts from when it is sent (not until its answer), the fleet keeps within `max` in
- * any `duration + marginMs`, and it learns from the provider's rate-limit headers.
+ * a request counts from when it is sent (not until its answer), the fleet sends evenly and keeps
+ * within `max` in any `duration + marginMs`, and it learns from the provider's rate-limit headers.
  */
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -62,7 +62,7 @@ function most(times: readonly number[], windowMs: number): number {
 }
 
 describe('RequestLimiter', () => {
-  it('frees a permit duration + marginMs after its request was sent, not after its answer came', async () => {
+  it('sends request max + 1 duration + marginMs after the first was sent, not after its answer came', async () => {
     const [limiter] = fleet({ max: 5, duration: 1000, marginMs: 50 })
     const p = provider(600)
     const send = limiter!.fetch(p.fetch)
@@ -90,8 +90,10 @@ describe('RequestLimiter', () => {
     const policy = () => new Response('{}', { headers: { 'RateLimit-Policy': '"default";q=4;w=1' } })
     const p = provider(0, policy)
     await first!.fetch(p.fetch)('https://rs.example/eci')
-    await Promise.all(Array.from({ length: 7 }, () => second!.fetch(p.fetch)('https://rs.example/eci')))
-    expect(most(p.sent, 1000)).toBe(4)
+    await Promise.all(Array.from({ length: 6 }, () => second!.fetch(p.fetch)('https://rs.example/eci')))
+    // The slot after the first was reserved at the configured pace; from then on (1000 + 20) / 4 apart.
+    const gaps = p.sent.slice(2).map((t, i) => t - (p.sent[i + 1] as number))
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(255 - 5)
   }, 20_000)
 
   it('ignores an announced limit for another window, and a higher one', async () => {
@@ -100,7 +102,10 @@ describe('RequestLimiter', () => {
     const p = provider(0, (n) => new Response('{}', { headers: { 'RateLimit-Policy': answers[n % 2]! } }))
     for (let i = 0; i < 2; i++) await limiter!.fetch(p.fetch)('https://rs.example/eci')
     await Promise.all(Array.from({ length: 4 }, () => limiter!.fetch(p.fetch)('https://rs.example/eci')))
-    expect(most(p.sent, 1000)).toBe(6)
+    // (1000 + 20) / 6 = 170 ms apart, as configured; a limit of 2 would have made it 510.
+    const span = (p.sent[5] as number) - (p.sent[0] as number)
+    expect(span / 5).toBeGreaterThanOrEqual(170 - 5)
+    expect(span / 5).toBeLessThan(340)
   }, 20_000)
 
   it('pauses every worker after a 429 until the RateLimit reset when there is no Retry-After', async () => {
