@@ -15,7 +15,6 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { randomBytes } from 'node:crypto'
 import { retryAfterSeconds } from '../request/http-error.js'
 import { evalScript } from '../stores/redis-scripts.js'
 import type { ResolvedProvider, ResolvedSyncOptions } from './options.js'
@@ -62,8 +61,6 @@ export class RequestLimiter {
   readonly #o: ResolvedSyncOptions
   readonly #provider: ResolvedProvider
   readonly #keys: ReturnType<typeof limiterKeys>
-  readonly #id = randomBytes(6).toString('hex')
-  #counter = 0
   /** The learned limit this process last wrote, and when (performance.now()). */
   #learned: { max: number; at: number } | undefined
   /** The widest margin this process learned from a 429, ms. */
