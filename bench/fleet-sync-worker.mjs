@@ -1,5 +1,6 @@
 // The worker process of bench/fleet-sync.mjs: one ecis-consumer/sync worker (built package) for
-// one utility, grants in Redis, an in-memory sink. On SIGTERM it prints its CPU time and exits.
+// one utility, grants in Redis, an in-memory sink, the utility's rate limit when RATE_MAX is set.
+// On SIGTERM it prints its CPU time and exits.
 import { Redis } from 'ioredis'
 import { redisGrantStore } from '../dist/redis/index.js'
 import { createEciSync } from '../dist/sync/index.js'
@@ -30,7 +31,14 @@ const sync = createEciSync({
         redirectUri: 'http://127.0.0.1/eci/callback',
         allowInsecureRequests: true,
       },
-      rateLimit: { max: 100_000, duration: 1000 },
+      // No limit by default (what one worker can do); the rate-limited scenarios set the utility's.
+      rateLimit: env.RATE_MAX
+        ? {
+            max: Number(env.RATE_MAX),
+            duration: Number(env.RATE_DURATION),
+            ...(env.MARGIN_MS ? { marginMs: Number(env.MARGIN_MS) } : {}),
+          }
+        : { max: 100_000, duration: 1000 },
       concurrency: Number(env.CONCURRENCY),
       invoiceConcurrency: Number(env.INVOICE_CONCURRENCY),
     },

@@ -6,6 +6,7 @@
  * @module
  */
 import { EciError, ErrorCode } from '../errors.js'
+import { backoffDelay, sleep } from '../http/retry.js'
 import { badOption } from '../resolve.js'
 import { assertGrant, type Grant } from './grant.js'
 import type { GrantStatus, StoredGrant } from './store.js'
@@ -111,8 +112,6 @@ export function grantConflict(expected: number | undefined): EciError {
   return new EciError(ErrorCode.GRANT_CONFLICT, message)
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 /**
  * Tries `attempt` until it succeeds or `waitMs` has passed, sleeping 5 ms, 10 ms, … up to
  * 50 ms (with jitter, so waiters do not move in lockstep) and never past the deadline; the last
@@ -120,12 +119,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function acquireWithin(waitMs: number, attempt: () => Promise<boolean>): Promise<boolean> {
   const deadline = performance.now() + waitMs
-  let backoff = 5
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     if (await attempt()) return true
     const left = deadline - performance.now()
     if (left <= 0) return false
-    await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)))
-    backoff = Math.min(backoff * 2, 50)
+    await sleep(Math.min(left, backoffDelay(tries, 50, 5)))
   }
 }

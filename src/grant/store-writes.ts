@@ -9,6 +9,7 @@
  * @module
  */
 import { EciError, EciNetworkError, ErrorCode } from '../errors.js'
+import { backoffDelay, sleep } from '../http/retry.js'
 import type { Grant } from './grant.js'
 import type { GrantStore, StoredGrant } from './store.js'
 
@@ -23,8 +24,6 @@ export interface WriteContext {
 export type WriteOutcome =
   | { readonly landed: true; readonly version: number }
   | { readonly landed: false; readonly stored: StoredGrant | undefined }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** A store error after which the write's outcome is found by reading. */
 function unsettled(error: unknown): boolean {
@@ -47,7 +46,7 @@ async function backoff(c: WriteContext, attempt: number, last: unknown): Promise
           cause: last,
         })
   }
-  await sleep(Math.min(left, Math.min(25 * 2 ** attempt, 500) * (0.5 + Math.random() / 2)))
+  await sleep(Math.min(left, backoffDelay(attempt, 500, 25)))
 }
 
 /** `get`, tried again while the store is unavailable, until the deadline. */

@@ -91,9 +91,14 @@ function unprocessed(error: unknown): boolean {
   return error instanceof EciNetworkError && error.code === ErrorCode.NETWORK && NOTHING_SENT.has(error.rootCause ?? '')
 }
 
-/** A random wait up to the exponential backoff of retry number `retries + 1` (full jitter). */
-export function backoffDelay(retries: number, limitMs: number): number {
-  return Math.random() * Math.min(limitMs, BASE_DELAY_MS * 2 ** retries)
+/**
+ * The wait before retry number `retries + 1`: exponential from `baseMs`, capped at `capMs`, with
+ * equal jitter (half fixed, half random, so waiters spread out yet always back off). The one
+ * backoff of the SDK: ECI and OAuth retries, lock waits and store writes.
+ */
+export function backoffDelay(retries: number, capMs: number, baseMs = BASE_DELAY_MS): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** retries)
+  return ceiling / 2 + (Math.random() * ceiling) / 2
 }
 
 /**
@@ -124,12 +129,17 @@ export function retryDelay(
 }
 
 /**
- * Waits `ms`, or rejects with an `ERR_ECI_ABORTED` network error naming `what` ("The token
- * refresh", "The ECI basic request") when `signal` aborts first.
+ * Waits `ms`; when `signal` aborts first, rejects with an `ERR_ECI_ABORTED` network error naming
+ * `what` ("The token refresh"), or, without `what`, with the signal's own reason (for a caller
+ * inside a `fetch`, whose boundary maps a deadline's `TimeoutError` to `ERR_ECI_TIMEOUT`). The
+ * one sleep of the SDK: retries, lock waits, store writes, the sync's limiter and run polling.
  */
-export function sleep(ms: number, signal?: AbortSignal | null, what = 'The request'): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal | null, what?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const aborted = () => new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: signal?.reason })
+    const aborted = () =>
+      what === undefined
+        ? signal?.reason
+        : new EciNetworkError(ErrorCode.ABORTED, `${what} was aborted`, { cause: signal?.reason })
     if (signal?.aborted) return reject(aborted())
     const onAbort = () => {
       clearTimeout(timer)
@@ -172,7 +182,7 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, ru
       if (wait === undefined || run.signal?.aborted) throw error
       if (run.mayRetry && !(await run.mayRetry(error))) throw error
       run.onRetry?.(error, wait, retries + 1)
-      await sleep(wait, run.signal, run.what)
+      await sleep(wait, run.signal, run.what ?? 'The request')
     }
   }
 }

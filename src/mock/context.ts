@@ -9,7 +9,7 @@ import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { createFixtures } from './fixtures.js'
-import { rateLimitProblem, SlidingWindow } from './rate-limit.js'
+import { type MockRateLimit, rateLimitProblem, SlidingWindow } from './rate-limit.js'
 import { ProviderState, randomToken } from './state.js'
 import type { MockClient, MockConsentPolicy, MockFault, MockFixtures, MockProviderOptions } from './types.js'
 import type { MockDialect } from './wire.js'
@@ -34,13 +34,19 @@ export interface ResolvedClient {
   keys: JWTVerifyGetKey | undefined
   /** The client's ECI rate limit, when it has one. */
   rateLimit: SlidingWindow | undefined
+  /** The client's `rateLimit` option, for the answers' header fields. */
+  rateLimitSpec: MockRateLimit | undefined
 }
 
 /** What an endpoint handler tells the call log, and the fault it runs under. */
 export interface CallNote {
+  /** When the request reached the handler, epoch ms (the call log's `at`). */
+  at: number
   client?: string | undefined
   claims?: Record<string, unknown> | undefined
   fault?: MockFault | undefined
+  /** Header fields the answer carries whatever it is (the client's rate-limit state). */
+  headers?: Record<string, string> | undefined
 }
 
 function bad(message: string): EciConfigError {
@@ -115,6 +121,7 @@ function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient>
       authMethod,
       keys: c.jwks ? createLocalJWKSet({ keys: c.jwks.keys }) : undefined,
       rateLimit: c.rateLimit ? new SlidingWindow(c.rateLimit) : undefined,
+      rateLimitSpec: c.rateLimit ? { ...c.rateLimit } : undefined,
     })
   }
   return clients

@@ -12,6 +12,7 @@ import { sha256, verifyDpopProof } from './dpop.js'
 import { faultyEciData } from './faults.js'
 import { invoiceOf } from './fixtures.js'
 import { challenge, hasMediaType, json, oauthError, readBody } from './http.js'
+import { rateLimitFields } from './rate-limit.js'
 import { ACTIONS, type AccessRecord, type Action } from './state.js'
 import { toWire } from './wire.js'
 
@@ -254,11 +255,14 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
   if (!auth.ok) return auth.response
   const { record, token } = auth
   note.client = record.clientId
-  // The client's rate limit, before the costly JWT checks (a gateway in front of the API).
-  const wait = ctx.clients.get(record.clientId)?.rateLimit?.take(Date.now()) ?? 0
-  if (wait > 0) {
+  // The client's rate limit, before the costly JWT checks (a gateway in front of the API), on
+  // the arrival times the call log records.
+  const client = ctx.clients.get(record.clientId)
+  const limited = client?.rateLimit?.take(note.at)
+  if (client?.rateLimitSpec && limited) note.headers = rateLimitFields(client.rateLimitSpec, limited, Date.now())
+  if (limited && limited.wait > 0) {
     return oauthError(429, 'rate_limited', 'too many requests for this client', {
-      'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),
+      'Retry-After': String(Math.max(1, Math.ceil(limited.wait / 1000))),
     })
   }
   // Step 2: Content-Type and a compact JWS, else invalid_request.

@@ -5,7 +5,8 @@
  */
 
 /** Headers a browser page on another origin may read. */
-const EXPOSED = 'X-Request-Id, WWW-Authenticate, Retry-After, DPoP-Nonce, Date, Location'
+const EXPOSED =
+  'X-Request-Id, WWW-Authenticate, Retry-After, DPoP-Nonce, Date, Location, RateLimit, RateLimit-Policy, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset'
 
 /** A JSON response. */
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -53,8 +54,14 @@ export function redirect(location: string): Response {
  * Copies `response` with the headers every answer carries: `X-Request-Id`, `Date` (the
  * provider's clock), `Cache-Control: no-store` and CORS.
  */
-export function finish(response: Response, requestId: string, date: Date): Response {
+export function finish(
+  response: Response,
+  requestId: string,
+  date: Date,
+  extra: Record<string, string> = {},
+): Response {
   const headers = new Headers(response.headers)
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value)
   headers.set('X-Request-Id', requestId)
   headers.set('Date', date.toUTCString())
   if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store')

@@ -36,7 +36,7 @@ function createHandlers(ctx: MockContext, calls: MockCall[], faults: FaultQueue)
       const at = Date.now()
       const requestId = `req_${idPrefix}${(++counter).toString(16).padStart(6, '0')}`
       const fault = faultable ? faults.take(endpoint) : undefined
-      const note: CallNote = { fault }
+      const note: CallNote = { at, fault }
       const record = (status: number) => {
         const call: MockCall = { endpoint, at, method: request.method, status, client: note.client }
         if (note.claims) call.claims = note.claims
@@ -54,7 +54,7 @@ function createHandlers(ctx: MockContext, calls: MockCall[], faults: FaultQueue)
       } catch {
         response = oauthError(500, 'server_error', 'the mock provider failed unexpectedly')
       }
-      response = finish(response, requestId, ctx.date())
+      response = finish(response, requestId, ctx.date(), note.headers)
       record(response.status)
       return response
     }

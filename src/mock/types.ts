@@ -171,9 +171,11 @@ export interface MockClient {
    */
   authMethod?: 'private_key_jwt' | 'none' | undefined
   /**
-   * The client's rate limit at the ECI endpoint: at most `max` answered requests in any
-   * `windowMs` (a sliding window). A request over it is refused with 429 and `Retry-After`
-   * (whole seconds until a slot frees, at least 1); refused requests do not count.
+   * The client's rate limit at the ECI endpoint: at most `max` accepted requests in any
+   * `windowMs` of arrival times (a strict sliding window over the times `calls[i].at` records).
+   * A request over it is refused with 429 and `Retry-After` (whole seconds until a slot frees,
+   * at least 1); refused requests do not count. Every answer to the client carries its
+   * rate-limit fields (`headers`: the IETF draft's `RateLimit` / `RateLimit-Policy` by default).
    * @default no limit
    */
   rateLimit?: MockRateLimit | undefined

@@ -24,5 +24,6 @@ export type {
   SyncRateLimit,
   SyncRunSummary,
   SyncSink,
+  WaitForRunOptions,
   WorkOptions,
 } from './types.js'

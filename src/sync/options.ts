@@ -12,12 +12,17 @@ import type { EciSyncOptions, SyncProviderConfig, SyncSink } from './types.js'
 /** Names that become BullMQ queue names and Redis key parts. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
+/** `rateLimit.marginMs` by default: 1 s windows run at 1000 / 1025 = 97.6 % of the limit at most. */
+export const DEFAULT_MARGIN_MS = 25
+
 /** A provider with every default applied. */
 export interface ResolvedProvider {
   readonly id: string
   readonly config: SyncProviderConfig
   readonly max: number
   readonly duration: number
+  /** How much the delay from a permit to the provider's count may vary, ms. */
+  readonly marginMs: number
   /** The window the fleet counts requests in: `duration + marginMs`. */
   readonly windowMs: number
   readonly concurrency: number
@@ -65,12 +70,13 @@ function resolveProvider(id: string, config: SyncProviderConfig): ResolvedProvid
   if (!limit || typeof limit !== 'object') throw badOption(`\`${at}.rateLimit\` must be { max, duration }`)
   const max = wholeNumber(limit.max, `${at}.rateLimit.max`, 1, 100_000, 0)
   const duration = wholeNumber(limit.duration, `${at}.rateLimit.duration`, 1, 86_400_000, 0)
-  const margin = wholeNumber(limit.marginMs, `${at}.rateLimit.marginMs`, 0, 86_400_000, 0)
+  const margin = wholeNumber(limit.marginMs, `${at}.rateLimit.marginMs`, 0, 60_000, DEFAULT_MARGIN_MS)
   return Object.freeze({
     id,
     config,
     max,
     duration,
+    marginMs: margin,
     windowMs: duration + margin,
     concurrency: wholeNumber(config.concurrency, `${at}.concurrency`, 1, 1000, 4),
     invoiceConcurrency: wholeNumber(config.invoiceConcurrency, `${at}.invoiceConcurrency`, 1, 16, 2),

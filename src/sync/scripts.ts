@@ -10,8 +10,11 @@ import { lua } from '../stores/redis-scripts.js'
 export function limiterKeys(prefix: string, provider: string) {
   const tag = `${prefix}:{limit:${provider}}`
   return {
-    window: `${tag}:window`,
+    /** The next free sending slot, Redis time in ms. */
+    next: `${tag}:next`,
     pause: `${tag}:pause`,
+    /** What the provider taught (a hash): a lower `max` it announced, a wider `margin` its 429s asked for. */
+    learned: `${tag}:learned`,
     /** The count of requests made for `run`. */
     requests: (run: string) => `${tag}:requests:${run}`,
   }
@@ -24,41 +27,45 @@ export function runKeys(prefix: string, run: string) {
 }
 
 /**
- * One request permit. KEYS: the window (a sorted set: a request's score is the time it may have
- * reached the provider by), the pause key, and optionally the run's request counter. ARGV: max,
- * window ms, a unique member, how long a request may be in flight (ms), counter ttl (ms).
- * A granted request is scored "in flight" (now + the in-flight time) until {@link STAMP} scores
- * it with the time its answer came: the provider saw it at the latest then. So every request
- * the provider may count in a window is still in the set, however long the request took.
- * Returns 0 when granted, else the ms to wait (a pause, or until the oldest request leaves the
- * window; a short poll while all are in flight). Time is Redis's, so the workers' clocks do not matter.
+ * One request's sending slot. KEYS: the next free slot (Redis time, ms), the pause key, what was
+ * learned from the provider (a hash: a lower `max`, a wider `margin`), and optionally the run's
+ * request counter. ARGV: max, duration ms, margin ms, how far ahead a slot may be reserved (ms),
+ * counter ttl (ms), '1' to count the request for the run.
+ * Slots are `(duration + margin) / max` apart (the lower learned `max`, the wider learned margin),
+ * so the fleet sends at most `max` in any `duration + margin`, evenly — a provider counting
+ * arrivals sees no burst it must queue. A slot is reserved only within the horizon (and never in
+ * a pause), so a pause that begins reaches all but the requests about to leave.
+ * Returns { 1, ms until the slot } when reserved, else { 0, ms to wait before asking again }.
+ * Time is Redis's, so the workers' clocks do not matter.
  */
 export const PERMIT = lua(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return paused end
 local max = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local flight = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < max then
-  redis.call('ZADD', KEYS[1], now + flight, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window + flight)
-  if KEYS[3] then
-    redis.call('INCR', KEYS[3])
-    redis.call('PEXPIRE', KEYS[3], ARGV[5])
-  end
-  return 0
+local margin = tonumber(ARGV[3])
+local learned = redis.call('HMGET', KEYS[3], 'max', 'margin')
+if tonumber(learned[1]) and tonumber(learned[1]) < max then max = tonumber(learned[1]) end
+if tonumber(learned[2]) and tonumber(learned[2]) > margin then margin = tonumber(learned[2]) end
+local spacing = (tonumber(ARGV[2]) + margin) / max
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1])) or 0, now + math.max(0, redis.call('PTTL', KEYS[2])))
+local horizon = tonumber(ARGV[4])
+if slot - now > horizon then return { 0, math.ceil(slot - now - horizon) } end
+redis.call('SET', KEYS[1], tostring(slot + spacing), 'PX', math.ceil(tonumber(ARGV[2]) + margin + horizon))
+if KEYS[4] and ARGV[6] == '1' then
+  redis.call('INCR', KEYS[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[5])
 end
-local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-if oldest > now then return 10 end
-return math.max(1, oldest + window - now + 1)`)
+return { 1, math.floor(slot - now) }`)
 
-/** Scores a finished request with the time (Redis's) its answer came. KEYS[1] the window; ARGV[1] the member. */
-export const STAMP = lua(`local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-return 1`)
+/**
+ * Learns from the provider. KEYS[1] the learned hash. ARGV: field (`max` or `margin`), value,
+ * ttl ms. `max` is set as given; `margin` only ever widens while it lasts. Returns the value held.
+ */
+export const LEARN = lua(`local held = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+local value = tonumber(ARGV[2])
+if ARGV[1] == 'margin' and held and held > value then value = held end
+redis.call('HSET', KEYS[1], ARGV[1], value)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return value`)
 
 /** Pauses the provider for ARGV[1] ms, unless a longer pause is already set. KEYS[1] the pause key. */
 export const PAUSE = lua(`if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then

@@ -5,11 +5,12 @@
  */
 import { Queue, type Worker } from 'bullmq'
 import { EciConsumer } from '../consumer.js'
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
-import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveTimeout } from '../resolve.js'
+import { sleep } from '../http/retry.js'
+import { defaultFetch, resolveTimeout } from '../resolve.js'
 import type { GrantJobResult } from './grant-job.js'
-import { RequestLimiter, sleep } from './limiter.js'
+import { RequestLimiter } from './limiter.js'
 import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
 import { RunLog } from './run-log.js'
 import type {
@@ -20,6 +21,7 @@ import type {
   SyncGrantOutcome,
   SyncGrantRef,
   SyncRunSummary,
+  WaitForRunOptions,
   WorkOptions,
 } from './types.js'
 import { type GrantJobData, startProviderWorker } from './worker.js'
@@ -30,11 +32,20 @@ const BATCH = 500
 /** The SDK's per-call retries inside a job: small, and a 429 surfaces at once so the queue pauses. */
 const SYNC_RETRY = { limit: 1, backoffLimit: 1000, maxRetryAfter: 0 }
 
+/** How long `waitForRun` waits by default: a day, past which a nightly run meets the next one. */
+const DEFAULT_WAIT_MS = 86_400_000
+
 /** Today's date in UTC, the default run. */
 const today = () => new Date().toISOString().slice(0, 10)
 
-/** A grant's job id: unique per run and key (BullMQ ids may not hold `:`; encoding removes it). */
-const jobId = (run: string, key: string) => `${run}.${encodeURIComponent(key)}`
+/**
+ * A grant's job id, one per (run, key) and never shared by two pairs: a run is letters, digits,
+ * `.`, `_` and `-`, and the key has `%`, `/` and `:` percent-encoded, so the first `/` ends the
+ * run (`nightly` + `eu.cust-1` and `nightly.eu` + `cust-1` differ). BullMQ ids may not hold `:`.
+ * @internal
+ */
+export const jobId = (run: string, key: string) =>
+  `${run}/${key.replace(/[%/:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`
 
 /** The nightly sync; see {@link createEciSync}. */
 export class EciSync {
@@ -143,7 +154,7 @@ export class EciSync {
       for (const id of ids) {
         const provider = providerOf(o, id)
         const given = provider.config.consumer
-        const limiter = new RequestLimiter(o, provider, given.timeout ?? DEFAULT_TIMEOUT_MS)
+        const limiter = new RequestLimiter(o, provider)
         const consumer = await EciConsumer.discover({
           ...given,
           retry: given.retry ?? SYNC_RETRY,
@@ -173,15 +184,31 @@ export class EciSync {
   }
 
   /**
-   * Waits until every grant scheduled in the run has an outcome, and returns the summary.
+   * Waits until every grant scheduled in the run has an outcome, and returns the summary. Call
+   * it once `schedule()` of the run has resolved (in any process): a run with nothing scheduled
+   * — a mistyped name, or one whose records `keepSeconds` removed — rejects at once.
+   * @throws {EciConfigError} for a bad option, or a run with nothing scheduled.
+   * @throws {EciError} code `ERR_ECI_TIMEOUT` when grants are still pending after `timeoutMs`.
    * @throws the signal's reason when it aborts.
    */
-  async waitForRun(run: string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<SyncRunSummary> {
+  async waitForRun(run: string, options: WaitForRunOptions = {}): Promise<SyncRunSummary> {
     const pollMs = resolveTimeout(options.pollMs, 'pollMs', 500)
+    const timeoutMs = resolveTimeout(options.timeoutMs, 'timeoutMs', DEFAULT_WAIT_MS)
+    const deadline = performance.now() + timeoutMs
     for (;;) {
       const summary = await this.summary(run)
-      if (summary.scheduled > 0 && summary.pending === 0) return summary
-      await sleep(pollMs, options.signal)
+      if (summary.scheduled === 0) {
+        throw new EciConfigError(ErrorCode.INVALID_OPTION, `Run ${JSON.stringify(run)} has nothing scheduled`)
+      }
+      if (summary.pending === 0) return summary
+      const left = deadline - performance.now()
+      if (left <= 0) {
+        throw new EciNetworkError(
+          ErrorCode.TIMEOUT,
+          `Run ${JSON.stringify(run)} still had ${summary.pending} of ${summary.scheduled} grants pending after ${timeoutMs} ms`,
+        )
+      }
+      await sleep(Math.min(pollMs, left), options.signal, `Waiting for run ${JSON.stringify(run)}`)
     }
   }
 

@@ -16,11 +16,16 @@ export interface SyncRateLimit {
   /** The window, ms. */
   duration: number
   /**
-   * Milliseconds added to the window the sync counts in, should the provider's clock run
-   * differently: the fleet sends at most `max` requests in any `duration + marginMs`. A request
-   * holds its place from its permit until its answer, so the provider never sees more than
-   * `max` in a `duration` however the network delays requests.
-   * @default 0
+   * How much the time from a request's permit to the provider counting it may vary, ms: network
+   * jitter, a new connection's handshake, a stalled event loop. The fleet counts each request
+   * when it is sent and lets at most `max` go in any `duration + marginMs`, so the provider sees
+   * at most `max` in any `duration` while that variation stays within the margin — and the
+   * fleet runs at up to `duration / (duration + marginMs)` of the limit. A permit the worker got
+   * more than `marginMs / 2` after asking (its event loop stalled) is not used: it keeps its
+   * place, and the request asks again (once). `0` trusts network and workers completely. Raise
+   * it if the provider still answers 429; the provider's rate-limit headers are learned too
+   * (docs/sync.md).
+   * @default 25
    */
   marginMs?: number | undefined
 }
@@ -171,6 +176,20 @@ export interface WorkOptions {
   lockTtlMs?: number | undefined
   /** Wait for another instance's refresh, ms (`openSession`'s `lockWaitMs`). @default 10_000 */
   lockWaitMs?: number | undefined
+}
+
+/** Options of {@link EciSync.waitForRun}. */
+export interface WaitForRunOptions {
+  /** How often the run's summary is read, ms. @default 500 */
+  pollMs?: number | undefined
+  /**
+   * How long to wait for the run's last grant, ms; past it `waitForRun` rejects with
+   * `ERR_ECI_TIMEOUT` (the run goes on: wait again, or read `summary`).
+   * @default 86_400_000 (a day)
+   */
+  timeoutMs?: number | undefined
+  /** Stops waiting; `waitForRun` rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
 }
 
 /** A running worker process's share of the sync. */

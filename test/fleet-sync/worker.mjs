@@ -48,7 +48,9 @@ const sync = createEciSync({
           clientAuth: { method: 'private_key_jwt', key: u.privateJwk },
           redirectUri: 'http://127.0.0.1/eci/callback',
           allowInsecureRequests: true,
-          timeout: 10_000,
+          // Under the refresh lock's lifetime (work() below), so a refresh never outlives its lock.
+          timeout: 5_000,
+          ...(u.refreshReuseWindow ? { refreshReuseWindow: u.refreshReuseWindow } : {}),
         },
         rateLimit: u.rateLimit,
         concurrency: 4,
@@ -65,7 +67,7 @@ const sync = createEciSync({
     ])
   },
 })
-const worker = await sync.work({ lockDurationMs: 5000, stalledIntervalMs: 2000 })
+const worker = await sync.work({ lockDurationMs: 5000, stalledIntervalMs: 2000, lockTtlMs: 8000, lockWaitMs: 10_000 })
 process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`)
 
 process.once('SIGTERM', async () => {

@@ -6,15 +6,14 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EciConfigError, EciConsentError, ErrorCode, type GrantStore, memoryGrantStore } from '../../src/index.js'
-import { createEciSync, type EciSyncOptions, type SyncProviderConfig } from '../../src/sync/index.js'
+import { EciConfigError, EciConsentError, ErrorCode, memoryGrantStore } from '../../src/index.js'
+import { createEciSync } from '../../src/sync/index.js'
 import { type RedisServer, startRedisServer } from '../support/redis-server.js'
-import { allInvoices, consentAll, maxInWindow, memorySink, owners, startUtility, type Utility } from './support.js'
+import { allInvoices, maxInWindow, memorySink } from './support.js'
+import { worlds } from './world.js'
 
 let redisServer: RedisServer
 let redis: Redis
-const utilities: Utility[] = []
-let prefixes = 0
 
 beforeAll(async () => {
   redisServer = await startRedisServer()
@@ -22,65 +21,12 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const u of utilities) await u.server.close()
+  await close()
   redis?.disconnect()
   await redisServer?.close()
 })
 
-interface WorldOptions {
-  grants?: number
-  rateLimit?: { max: number; duration: number }
-  months?: number
-  store?: GrantStore
-  sync?: Partial<EciSyncOptions>
-  provider?: Partial<SyncProviderConfig>
-}
-
-/** A utility with `grants` customers consented into a store, and a sync over them. */
-async function world(options: WorldOptions = {}) {
-  const { grants = 3, months = 3 } = options
-  const utility = await startUtility('utility-a', {
-    seed: 7 + utilities.length,
-    owners: owners(grants, 'c', (i) => ({ accounts: i % 2 === 0 ? 1 : 2, months })),
-  })
-  utilities.push(utility)
-  const store = options.store ?? memoryGrantStore()
-  const keys = await consentAll(utility, store, (owner) => `grant-${owner}`)
-  const memory = memorySink()
-  const needsConsent: { key: string; code: string }[] = []
-  const sync = createEciSync({
-    redis,
-    store,
-    sink: memory.sink,
-    prefix: `t${++prefixes}`,
-    backoff: { baseMs: 50, maxMs: 200 },
-    providers: {
-      'utility-a': {
-        consumer: utility.consumer,
-        rateLimit: options.rateLimit ?? { max: 1000, duration: 1000 },
-        concurrency: 4,
-        ...options.provider,
-      },
-    },
-    onNeedsConsent: (key, error) => void needsConsent.push({ key, code: error.code }),
-    ...options.sync,
-  })
-  const refs = keys.map((key) => ({ key, provider: 'utility-a' }))
-  const calls = () => utility.server.provider.calls
-  const eci = () => calls().filter((c) => c.endpoint === 'eci')
-  return { utility, store, keys, refs, sync, needsConsent, calls, eci, ...memory }
-}
-
-/** Runs a whole run with one worker in this process. */
-async function runOnce(w: Awaited<ReturnType<typeof world>>, run: string) {
-  const scheduled = await w.sync.schedule(w.refs, { run })
-  const worker = await w.sync.work({ lockDurationMs: 5000, stalledIntervalMs: 2000 })
-  try {
-    return { scheduled, summary: await w.sync.waitForRun(run, { pollMs: 50 }) }
-  } finally {
-    await worker.close()
-  }
-}
+const { world, runOnce, close } = worlds(() => redis)
 
 describe('sync.schedule', () => {
   it('adds one job per grant per run: scheduling the same run again adds nothing', async () => {
@@ -175,15 +121,18 @@ describe('a run', () => {
   })
 
   it('keeps every provider request inside the rate limit shared by two workers', async () => {
-    const w = await world({ grants: 6, months: 4, rateLimit: { max: 8, duration: 500 } })
+    // A margin for this shared, loaded machine: the workers and the mock share one event loop
+    // here, so a request can reach the mock 100 ms after its slot (the bench measures the default).
+    const rateLimit = { max: 8, duration: 500, marginMs: 250 }
+    const w = await world({ grants: 6, months: 4, rateLimit, utility: { rateLimit: { max: 8, windowMs: 500 } } })
     try {
       await w.sync.schedule(w.refs, { run: 'n1' })
       const second = createEciSync({
         redis,
         store: w.store,
         sink: w.sink,
-        prefix: `t${prefixes}`,
-        providers: { 'utility-a': { consumer: w.utility.consumer, rateLimit: { max: 8, duration: 500 } } },
+        prefix: w.prefix,
+        providers: { 'utility-a': { consumer: w.utility.consumer, rateLimit } },
       })
       const workers = [await w.sync.work(), await second.work()]
       const summary = await w.sync.waitForRun('n1', { pollMs: 50 })
@@ -192,6 +141,25 @@ describe('a run', () => {
       expect(summary.done).toBe(6)
       expect(maxInWindow(w.calls(), 500)).toBeLessThanOrEqual(8)
       expect(w.calls().filter((c) => c.status === 429)).toEqual([])
+    } finally {
+      await w.sync.close()
+    }
+  }, 60_000)
+
+  it('at 200 ms latency, keeps within the utility’s own limit in every window: no 429, every invoice stored', async () => {
+    const w = await world({
+      grants: 8,
+      months: 4,
+      rateLimit: { max: 10, duration: 1000, marginMs: 250 },
+      provider: { concurrency: 4, invoiceConcurrency: 2 },
+      utility: { rateLimit: { max: 10, windowMs: 1000 }, latency: 200 },
+    })
+    try {
+      const { summary } = await runOnce(w, 'n1')
+      expect(summary).toMatchObject({ done: 8, failed: 0 })
+      expect(w.rows.size).toBe(allInvoices(w.utility).length)
+      expect(w.eci().filter((c) => c.status === 429)).toEqual([])
+      expect(maxInWindow(w.eci(), 1000)).toBeLessThanOrEqual(10)
     } finally {
       await w.sync.close()
     }
