@@ -3,6 +3,7 @@
  * (`setupServer`) and browsers (`setupWorker`). Imports only `msw` core, jose and zod-free code.
  * @module
  */
+export { MOCK_DEFECTS } from './defects.js'
 export { createMockProvider } from './provider.js'
 export type {
   MockAccount,
@@ -16,6 +17,7 @@ export type {
   MockConsentDecision,
   MockConsentPolicy,
   MockConsentRequest,
+  MockDefect,
   MockEndpoint,
   MockFault,
   MockFixtures,
