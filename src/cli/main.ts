@@ -7,6 +7,7 @@ import { type EciError, EciValidationError, ErrorCode, toEciError } from '../err
 import { integer, parse } from './args.js'
 import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
 import { CHECK_USAGE, checkCommand } from './commands/check.js'
+import { CONFORMANCE_USAGE, conformanceCommand } from './commands/conformance.js'
 import { CONSENT_USAGE, consentCommand } from './commands/consent.js'
 import {
   ACCOUNTS_USAGE,
@@ -120,6 +121,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a provider conformance report (exit 1 when a check fails)',
     usage: CHECK_USAGE,
     run: checkCommand,
+  },
+  conformance: {
+    synopsis: 'conformance --issuer URL …',
+    summary: 'the provider conformance suite: every MUST and SHOULD (exit 1 on a MUST failure)',
+    usage: CONFORMANCE_USAGE,
+    run: conformanceCommand,
   },
   keygen: {
     synopsis: 'keygen [--alg ALG] [--out FILE]',

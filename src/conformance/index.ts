@@ -4,9 +4,10 @@
  * @module
  */
 export { CONFORMANCE_TESTS, type ConformanceLevel, type ConformanceTestSpec } from './catalog.js'
-export type { ConformanceOptions, ConformanceProgress } from './options.js'
+export type { ConformanceOptions } from './options.js'
 export {
   type ConformanceEvidence,
+  type ConformanceProgress,
   type ConformanceReport,
   ConformanceReportSchema,
   type ConformanceResult,

@@ -5,9 +5,7 @@
 import type { Grant } from '../grant/grant.js'
 import type { EciRequestType } from '../protocol/claims.js'
 import type { SigningKeyInput } from '../request/keys.js'
-import type { ConformanceProgress } from './runner.js'
-
-export type { ConformanceProgress } from './runner.js'
+import type { ConformanceProgress } from './report.js'
 
 /** Options of {@link runConformance}. */
 export interface ConformanceOptions {

@@ -77,3 +77,11 @@ export type ConformanceEvidence = z.infer<typeof ConformanceEvidenceSchema>
 export type ConformanceResult = z.infer<typeof ConformanceResultSchema>
 /** The conformance report. */
 export type ConformanceReport = z.infer<typeof ConformanceReportSchema>
+
+/** What a caller hears after each test. */
+export interface ConformanceProgress {
+  /** Tests finished so far (this one included) and the number selected. */
+  done: number
+  total: number
+  result: ConformanceResult
+}

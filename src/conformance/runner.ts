@@ -5,7 +5,7 @@
  */
 import { EciNetworkError, ErrorCode, redact, toEciError } from '../errors.js'
 import { specOf } from './catalog.js'
-import type { ConformanceEvidence, ConformanceResult } from './report.js'
+import type { ConformanceEvidence, ConformanceProgress, ConformanceResult } from './report.js'
 import { type Answer, evidenceOf, evidenceOfError, type Wire } from './wire.js'
 
 /** A test's verdict. */
@@ -13,14 +13,6 @@ export interface Outcome {
   status: 'pass' | 'fail' | 'skip'
   reason?: string | undefined
   evidence?: ConformanceEvidence | undefined
-}
-
-/** What a caller hears after each test. */
-export interface ConformanceProgress {
-  /** Tests finished so far (this one included) and the number selected. */
-  done: number
-  total: number
-  result: ConformanceResult
 }
 
 export const pass = (evidence?: ConformanceEvidence, reason?: string): Outcome => ({ status: 'pass', evidence, reason })
