@@ -82,3 +82,12 @@ describe('ecis conformance against the mock provider', () => {
     expect(report.conformant).toBe(result?.level !== 'MUST')
   })
 })
+
+describe('docs/conformance.md', () => {
+  it('names every test of the catalog and every mock defect', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const doc = await readFile(new URL('../../docs/conformance.md', import.meta.url), 'utf8')
+    for (const t of CONFORMANCE_TESTS) expect(doc, t.id).toContain(`\`${t.id}\``)
+    for (const d of MOCK_DEFECTS) expect(doc, d).toContain(`\`${d}\``)
+  })
+})

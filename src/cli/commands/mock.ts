@@ -38,6 +38,17 @@ Options:
 const CONSENT = ['interactive', 'auto', 'deny'] as const
 const DIALECTS = ['seed', 'canonical', 'deviant'] as const
 
+/** `--defect` and `--rate-limit`, checked. */
+function conformanceOptions(defect: string[] | undefined, rate: string | undefined) {
+  const defects = (defect ?? []).map((d) => oneOf(d, MOCK_DEFECTS, 'defect', MOCK_USAGE) as MockDefect)
+  const limit = /^(\d+)\/(\d+)$/.exec(rate ?? '')
+  if (rate !== undefined && (!limit || Number(limit[1]) < 1 || Number(limit[2]) < 1)) {
+    throw new UsageError('--rate-limit takes MAX/SECONDS, e.g. 100/60', MOCK_USAGE)
+  }
+  const rateLimit = limit ? { max: Number(limit[1]), windowMs: Number(limit[2]) * 1000 } : undefined
+  return { defects, rateLimit }
+}
+
 export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -67,12 +78,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const refreshReuseWindow = integer(values['refresh-reuse-window'], 'refresh-reuse-window', MOCK_USAGE, {
     max: 86_400,
   })
-  const defects = (values.defect ?? []).map((d) => oneOf(d, MOCK_DEFECTS, 'defect', MOCK_USAGE) as MockDefect)
-  const limit = /^(\d+)\/(\d+)$/.exec(values['rate-limit'] ?? '')
-  if (values['rate-limit'] !== undefined && (!limit || Number(limit[1]) < 1 || Number(limit[2]) < 1)) {
-    throw new UsageError('--rate-limit takes MAX/SECONDS, e.g. 100/60', MOCK_USAGE)
-  }
-  const rateLimit = limit ? { max: Number(limit[1]), windowMs: Number(limit[2]) * 1000 } : undefined
+  const { defects, rateLimit } = conformanceOptions(values.defect, values['rate-limit'])
   const clientId = values['client-id']
   const redirectUris = values['redirect-uri'] ?? []
   const clients: MockClient[] = []
