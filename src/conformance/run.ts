@@ -108,7 +108,7 @@ function checkOptions(o: ConformanceOptions): void {
  *   clientId: 'acme-solar',
  *   key: privateJwk,
  *   redirectUri: 'http://127.0.0.1:8765/callback',
- *   grant: storedGrant,
+ *   grant,
  * })
  * if (!report.conformant) process.exitCode = 1
  * ```
