@@ -12,6 +12,7 @@ export default defineConfig([
       'redis/index': 'src/stores/redis.ts',
       'sync/index': 'src/sync/index.ts',
       'green-button/index': 'src/green-button/index.ts',
+      'conformance/index': 'src/conformance/index.ts',
     },
     format: ['esm', 'cjs'],
     // Declarations marked @internal (the session's constructor, resolved options) stay out of the public types.

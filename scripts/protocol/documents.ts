@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type JsonSchema, vocabularyMeanings, wireJsonSchemas } from './json-schema.js'
 import { openApiDocument } from './openapi.js'
+import { reportJsonSchema } from './report-schema.js'
 
 export function protocolDocuments(root: string): Record<string, JsonSchema> {
   const meanings = vocabularyMeanings(readFileSync(join(root, 'docs', 'vocabulary.md'), 'utf8'))
@@ -14,6 +15,7 @@ export function protocolDocuments(root: string): Record<string, JsonSchema> {
   return {
     ...Object.fromEntries(Object.entries(schemas).map(([file, schema]) => [`schema/${file}`, schema])),
     'openapi.json': openApiDocument(schemas),
+    'schema/conformance-report.schema.json': reportJsonSchema(),
   }
 }
 

@@ -9,6 +9,7 @@ import { type EciError, EciValidationError, ErrorCode } from '../errors.js'
 import { integer, parse } from './args.js'
 import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
 import { CHECK_USAGE, checkCommand } from './commands/check.js'
+import { CONFORMANCE_USAGE, conformanceCommand } from './commands/conformance.js'
 import { CONSENT_USAGE, consentCommand } from './commands/consent.js'
 import {
   ACCOUNTS_USAGE,
@@ -129,6 +130,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a Green Button (ESPI) file: exact bills, usage, money audit',
     usage: GREEN_BUTTON_USAGE,
     run: greenButtonCommand,
+  },
+  conformance: {
+    synopsis: 'conformance --issuer URL …',
+    summary: 'the provider conformance suite: every MUST and SHOULD (exit 1 on a MUST failure)',
+    usage: CONFORMANCE_USAGE,
+    run: conformanceCommand,
   },
   keygen: {
     synopsis: 'keygen [--alg ALG] [--out FILE]',

@@ -79,7 +79,10 @@ const SINGLE_PARAMS = [
 ]
 
 /** `state` and the PKCE challenge (protocol §3.2: both required; state with ≥ 128 bits). */
-function checkStateAndPkce(params: URLSearchParams): { state: string; challenge: string } | AuthorizationError {
+function checkStateAndPkce(
+  params: URLSearchParams,
+  lax: boolean,
+): { state: string; challenge: string } | AuthorizationError {
   const state = params.get('state')
   if (state === null || state === '') return { error: 'invalid_request', description: 'state is required' }
   if (state.length < MIN_STATE_LENGTH) {
@@ -89,6 +92,8 @@ function checkStateAndPkce(params: URLSearchParams): { state: string; challenge:
     }
   }
   const challenge = params.get('code_challenge')
+  // The `no-pkce-required` defect: any challenge, or none, is taken.
+  if (lax) return { state, challenge: challenge ?? '' }
   if (!challenge) return { error: 'invalid_request', description: 'PKCE is required: code_challenge is missing' }
   if (params.get('code_challenge_method') !== 'S256') {
     return { error: 'invalid_request', description: 'PKCE code_challenge_method must be S256' }
@@ -116,6 +121,8 @@ function requestedActions(
   // A provider without RFC 9396 support ignores the parameter (RFC 6749 §3.1).
   if (details !== null && ctx.supportsRar) {
     const parsed = parseDetails(ctx, details)
+    if ('error' in parsed && ctx.defects.has('accept-invalid-authorization-details'))
+      return { actions, requestedAccounts }
     if ('error' in parsed) return parsed
     for (const a of parsed.actions) actions.add(a)
     requestedAccounts = parsed.accounts
@@ -146,7 +153,7 @@ export function checkAuthorizationParams(
   if (params.get('response_type') !== 'code') {
     return { error: 'unsupported_response_type', description: 'only response_type=code is supported' }
   }
-  const pkce = checkStateAndPkce(params)
+  const pkce = checkStateAndPkce(params, ctx.defects.has('no-pkce-required'))
   if ('error' in pkce) return pkce
   // Protocol §3.2: resource (RFC 8707) is REQUIRED and must be the eci_resource.
   const resources = params.getAll('resource')

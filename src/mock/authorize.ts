@@ -19,8 +19,8 @@ function back(
 ): Response {
   const url = new URL(request.redirectUri)
   for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v)
-  if (request.state !== undefined) url.searchParams.append('state', request.state)
-  url.searchParams.append('iss', ctx.issuer)
+  if (request.state !== undefined && !ctx.defects.has('no-state-echo')) url.searchParams.append('state', request.state)
+  if (!ctx.defects.has('no-iss')) url.searchParams.append('iss', ctx.issuer)
   return redirect(url.href)
 }
 
@@ -113,7 +113,7 @@ export async function handleAuthorize(ctx: MockContext, request: Request, note: 
     }
     note.client = checked.client.clientId
     const fallback = { redirectUri: checked.redirectUri, state: params.get('state') ?? undefined }
-    if (ctx.requirePar) {
+    if (ctx.requirePar && !ctx.defects.has('par-not-enforced')) {
       return backWithError(ctx, fallback, 'invalid_request', 'this provider requires pushed authorization requests')
     }
     const result = checkAuthorizationParams(ctx, params, checked.client, checked.redirectUri)

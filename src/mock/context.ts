@@ -8,6 +8,7 @@ import { createLocalJWKSet } from 'jose/jwks/local'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { type MockDefect, resolveDefects } from './defects.js'
 import { createFixtures } from './fixtures.js'
 import { type MockRateLimit, rateLimitProblem, SlidingWindow } from './rate-limit.js'
 import { ProviderState, randomToken } from './state.js'
@@ -164,6 +165,8 @@ export class MockContext {
   /** Latency of every ECI response, ms: `[min, max]` (equal for a fixed delay). */
   readonly eciLatency: readonly [number, number]
   readonly fixtures: MockFixtures
+  /** The deliberate defects switched on (none for a conformant provider). */
+  readonly defects: ReadonlySet<MockDefect>
   readonly state = new ProviderState()
   readonly endpoints: {
     authorize: string
@@ -214,6 +217,7 @@ export class MockContext {
       throw bad("`tokenResponse` must be 'rar', 'simple' or 'both'")
     }
     this.eciLatency = resolveLatency(options.latency)
+    this.defects = resolveDefects(options.defects)
     try {
       this.fixtures = createFixtures(options)
     } catch (error) {

@@ -4,10 +4,12 @@
  * @module
  */
 import { decodeProtectedHeader } from 'jose/decode/protected_header'
+import { EmbeddedJWK } from 'jose/jwk/embedded'
 import { decodeJwt } from 'jose/jwt/decode'
 import { SignJWT } from 'jose/jwt/sign'
 import { jwtVerify } from 'jose/jwt/verify'
 import { type CallNote, DPOP_ALGS, type MockContext, SIGNING_ALGS } from './context.js'
+import { claimsDespiteDefect, type MockDefect } from './defects.js'
 import { sha256, verifyDpopProof } from './dpop.js'
 import { faultyEciData } from './faults.js'
 import { invoiceOf } from './fixtures.js'
@@ -67,7 +69,7 @@ async function checkToken(
   if (!bound && scheme === 'dpop') {
     return { ok: false, response: unauthorized(ctx, false, 'invalid_token', 'the access token is not DPoP-bound') }
   }
-  if (bound) {
+  if (bound && !(scheme !== 'dpop' && ctx.defects.has('accept-dpop-token-as-bearer'))) {
     if (scheme !== 'dpop') {
       return {
         ok: false,
@@ -90,9 +92,10 @@ async function checkToken(
  * Protocol §5.4 step 2: the body must be a compact JWS — three base64url segments whose first
  * is a JSON object header. Returns the header, or `undefined` when the body is not one.
  */
-function parseCompactJws(body: string): Record<string, unknown> | undefined {
+function parseCompactJws(body: string, unsigned = false): Record<string, unknown> | undefined {
   const parts = body.split('.')
-  if (parts.length !== 3 || parts.some((p) => !BASE64URL.test(p)) || !parts[0] || !parts[2]) return undefined
+  if (parts.length !== 3 || parts.some((p) => !BASE64URL.test(p)) || !parts[0] || !(parts[2] || unsigned))
+    return undefined
   try {
     const header = decodeProtectedHeader(body) as unknown
     return header && typeof header === 'object' && !Array.isArray(header)
@@ -113,12 +116,19 @@ async function checkRequestJwt(
 ): Promise<({ ok: true; claims: Record<string, unknown> } & Outcome) | { ok: false; response: Response }> {
   const fail = (description: string) => ({ ok: false as const, response: badJwt(description) })
   const tolerance = ctx.clockTolerance
-  if (header.typ !== REQUEST_TYP) return fail(`the JWS typ must be ${REQUEST_TYP}`)
-  if (typeof header.alg !== 'string' || !SIGNING_ALGS.includes(header.alg)) {
+  const defect = (d: MockDefect) => ctx.defects.has(d)
+  // Defects let one kind of bad signature through (alg none, an empty signature, a stranger's key).
+  const unsigned = jwt.endsWith('.')
+  const lax =
+    (header.alg === 'none' && defect('accept-alg-none')) ||
+    (unsigned && header.alg !== 'none' && defect('accept-unsigned-jwt'))
+  const embedded = 'jwk' in header && defect('accept-embedded-jwk')
+  if (header.typ !== REQUEST_TYP && !defect('accept-wrong-typ')) return fail(`the JWS typ must be ${REQUEST_TYP}`)
+  if (!lax && (typeof header.alg !== 'string' || !SIGNING_ALGS.includes(header.alg))) {
     return fail('the request JWT alg is not supported')
   }
   if (typeof header.kid !== 'string' || !header.kid) return fail('the JWS header needs the kid of a registered key')
-  const named = FORBIDDEN_HEADERS.filter((h) => h in header)
+  const named = FORBIDDEN_HEADERS.filter((h) => h in header && !(h === 'jwk' && embedded))
   if (named.length > 0) {
     return fail(`the JWS header must not carry ${named.join(', ')}: keys come only from the client's registration`)
   }
@@ -126,15 +136,25 @@ async function checkRequestJwt(
   if (!client?.keys) return fail('the client has registered no keys to verify request JWTs')
   let claims: Record<string, unknown>
   try {
-    ;({ payload: claims } = await jwtVerify(jwt, client.keys, {
-      algorithms: SIGNING_ALGS,
-      typ: REQUEST_TYP,
-      currentDate: ctx.date(),
-      clockTolerance: tolerance,
-      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
-    }))
+    if (lax) {
+      const despite = claimsDespiteDefect(jwt, ctx.now(), tolerance)
+      if (!despite) return fail('the request JWT signature is invalid')
+      claims = despite
+    } else {
+      ;({ payload: claims } = await jwtVerify(jwt, embedded ? EmbeddedJWK : client.keys, {
+        algorithms: SIGNING_ALGS,
+        typ: defect('accept-wrong-typ') ? undefined : REQUEST_TYP,
+        currentDate: ctx.date(),
+        clockTolerance: tolerance,
+        requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+      }))
+    }
   } catch (error) {
     const code = (error as { code?: string }).code
+    const despite =
+      (code === 'ERR_JWT_EXPIRED' && defect('accept-expired-jwt')) ||
+      (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' && defect('accept-wrong-key'))
+    if (despite) return checkClaims(ctx, decodeJwt(jwt) as Record<string, unknown>, record, token)
     if (code === 'ERR_JWT_EXPIRED') return fail('the request JWT has expired')
     if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
       return fail('no registered key matches the request JWT kid')
@@ -145,20 +165,38 @@ async function checkRequestJwt(
     if (code === 'ERR_JWT_INVALID') return fail('the request JWT payload is not a JSON claims set')
     return fail('the request JWT signature is invalid')
   }
-  if (claims.iss !== record.clientId) return fail('iss must be the client_id the access token was issued to')
+  return checkClaims(ctx, claims, record, token)
+}
+
+/** §5.4 steps 5–8 on verified (or, under a defect, merely decoded) claims. */
+async function checkClaims(
+  ctx: MockContext,
+  claims: Record<string, unknown>,
+  record: AccessRecord,
+  token: string,
+): Promise<{ ok: true; claims: Record<string, unknown> } | { ok: false; response: Response }> {
+  const fail = (description: string) => ({ ok: false as const, response: badJwt(description) })
+  const defect = (d: MockDefect) => ctx.defects.has(d)
+  const tolerance = ctx.clockTolerance
+  if (claims.iss !== record.clientId && !defect('accept-wrong-iss'))
+    return fail('iss must be the client_id the access token was issued to')
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
-  if (aud.length !== 1 || aud[0] !== ctx.resource) return fail('aud must be the eci_resource')
+  if ((aud.length !== 1 || aud[0] !== ctx.resource) && !defect('accept-wrong-aud'))
+    return fail('aud must be the eci_resource')
   const iat = claims.iat as number
   const exp = claims.exp as number
   if (!Number.isInteger(iat)) return fail('iat must be a NumericDate in whole seconds')
-  if (iat > ctx.now() + tolerance) return fail('the request JWT iat is in the future')
+  if (iat > ctx.now() + tolerance && !defect('accept-future-jwt')) return fail('the request JWT iat is in the future')
   if (exp <= iat) return fail('the request JWT exp must be after its iat')
-  if (exp - iat > MAX_LIFETIME) return fail(`the request JWT lifetime exceeds ${MAX_LIFETIME} seconds`)
-  if (typeof claims.jti !== 'string' || claims.jti.length < MIN_JTI_LENGTH) {
+  if (exp - iat > MAX_LIFETIME && !defect('accept-long-lived-jwt'))
+    return fail(`the request JWT lifetime exceeds ${MAX_LIFETIME} seconds`)
+  if (typeof claims.jti !== 'string' || (claims.jti.length < MIN_JTI_LENGTH && !defect('accept-short-jti'))) {
     return fail(`jti must be a string of at least 128 bits (${MIN_JTI_LENGTH} base64url characters)`)
   }
-  if (claims.ath !== (await sha256(token))) return fail('ath does not match the access token')
-  if (!ctx.state.requestJtis.use(`${record.clientId}\n${claims.jti}`, exp + tolerance, ctx.now())) {
+  if (claims.ath !== (await sha256(token)) && !defect('accept-wrong-ath'))
+    return fail('ath does not match the access token')
+  const fresh = ctx.state.requestJtis.use(`${record.clientId}\n${claims.jti}`, exp + tolerance, ctx.now())
+  if (!fresh && !defect('accept-replayed-jti')) {
     return fail('the request JWT jti was used already')
   }
   return { ok: true, claims }
@@ -174,11 +212,16 @@ function prefersJwt(request: Request): boolean {
 
 /** What a verified request JWT asks for (protocol §5.4 steps 9–10): type, account, invoice, scope. */
 function checkEciClaims(
+  ctx: MockContext,
   claims: Record<string, unknown>,
   record: AccessRecord,
 ): { ok: true; type: Action; accountId: string; invoiceId: unknown } | { ok: false; response: Response } {
   const fail = (response: Response) => ({ ok: false as const, response })
-  const type = claims.eci_request_type
+  const named = claims.eci_request_type
+  // The `accept-unknown-request-type` defect answers an unknown type as a Basic request.
+  const unknown = typeof named !== 'string' || !ACTIONS.includes(named as Action)
+  const type = unknown && ctx.defects.has('accept-unknown-request-type') ? 'basic' : named
+  if (type === 'basic' && unknown) delete claims.system_invoice_id
   if (typeof type !== 'string' || !ACTIONS.includes(type as Action)) {
     return fail(oauthError(400, 'invalid_request', 'eci_request_type must be basic, invoice or invoice_detail'))
   }
@@ -187,13 +230,14 @@ function checkEciClaims(
     return fail(oauthError(400, 'invalid_request', 'system_account_id is missing'))
   }
   const invoiceId = claims.system_invoice_id
-  if (type !== 'basic' && (typeof invoiceId !== 'string' || !invoiceId)) {
+  const lenient = ctx.defects.has('accept-missing-invoice-id')
+  if (type !== 'basic' && (typeof invoiceId !== 'string' || !invoiceId) && !lenient) {
     return fail(oauthError(400, 'invalid_request', `an ${type} request needs system_invoice_id`))
   }
   if (type === 'basic' && invoiceId !== undefined) {
     return fail(oauthError(400, 'invalid_request', 'a basic request must not carry system_invoice_id'))
   }
-  if (!record.actions.includes(type as Action)) {
+  if (!record.actions.includes(type as Action) && !ctx.defects.has('accept-missing-scope')) {
     const scope = `eci:${type}`
     return fail(
       oauthError(403, 'insufficient_scope', `the grant does not include ${scope}`, {
@@ -270,25 +314,30 @@ export async function handleEci(ctx: MockContext, request: Request, note: CallNo
     return oauthError(400, 'invalid_request', 'Content-Type must be application/jwt')
   }
   if (raw === undefined) return oauthError(400, 'invalid_request', 'the body is unreadable or larger than 64 kB')
-  const header = parseCompactJws(body)
+  const header = parseCompactJws(body, ctx.defects.has('accept-alg-none') || ctx.defects.has('accept-unsigned-jwt'))
   if (!header) return oauthError(400, 'invalid_request', 'the body is not a compact JWS')
   // Steps 3–8.
   const verified = await checkRequestJwt(ctx, body, header, record, token)
   if (!verified.ok) return verified.response
   const { claims } = verified
 
-  const asked = checkEciClaims(claims, record)
+  const asked = checkEciClaims(ctx, claims, record)
   if (!asked.ok) return asked.response
   const { type, accountId, invoiceId } = asked
   const family = ctx.state.families.get(record.familyId)!
   const account = family.accounts.includes(accountId) ? ctx.fixtures.account(accountId) : undefined
+  if (!account && ctx.defects.has('403-for-foreign-account') && ctx.fixtures.account(accountId)) {
+    return oauthError(403, 'forbidden', 'the account is not in the grant')
+  }
   // Accounts outside the grant answer exactly like unknown ones, so ids cannot be probed.
   if (!account) return oauthError(404, 'not_found', 'no such account')
 
   let data: object
   if (type === 'basic') data = account.basic
   else {
-    const detail = account.invoices.find((i) => i.system_invoice_id === invoiceId)
+    const detail =
+      account.invoices.find((i) => i.system_invoice_id === invoiceId) ??
+      (invoiceId === undefined && ctx.defects.has('accept-missing-invoice-id') ? account.invoices.at(-1) : undefined)
     if (!detail) return oauthError(404, 'not_found', 'no such invoice')
     data = type === 'invoice' ? invoiceOf(detail) : detail
   }

@@ -4,6 +4,7 @@
  * @module
  */
 
+export { MOCK_DEFECTS } from './defects.js'
 export type { GeneratedLine } from './green-button/bill-lines.js'
 export {
   type GeneratedEspiBill,
@@ -25,6 +26,7 @@ export type {
   MockConsentDecision,
   MockConsentPolicy,
   MockConsentRequest,
+  MockDefect,
   MockEndpoint,
   MockFault,
   MockFixtures,

@@ -6,6 +6,7 @@ import { type HttpHandler, HttpResponse, http } from 'msw'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { handleAuthorize, handleConsentForm } from './authorize.js'
 import { type CallNote, MockContext } from './context.js'
+import { withResponseDefects } from './defects.js'
 import { handleEci, handleEciMethod } from './eci-endpoint.js'
 import { answerUnderFault, FaultQueue, type Handler } from './faults.js'
 import { issueNextInvoices } from './fixtures.js'
@@ -54,7 +55,7 @@ function createHandlers(ctx: MockContext, calls: MockCall[], faults: FaultQueue)
       } catch {
         response = oauthError(500, 'server_error', 'the mock provider failed unexpectedly')
       }
-      response = finish(response, requestId, ctx.date(), note.headers)
+      response = finish(withResponseDefects(ctx.defects, endpoint, response), requestId, ctx.date(), note.headers)
       record(response.status)
       return response
     }

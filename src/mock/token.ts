@@ -21,11 +21,14 @@ function tokenError(ctx: MockContext, status: number, error: string, description
   return oauthError(status, error, description, { 'Cache-Control': 'no-store', ...nonceHeaders(ctx) })
 }
 
-/** Mints an access and a refresh token for `family` and returns the token response. */
-function issue(ctx: MockContext, family: Family, actions: Action[]): Response {
+/**
+ * Mints an access and a refresh token for `family` and returns the token response; with the
+ * `no-refresh-rotation` defect a refresh hands back the refresh token it was given.
+ */
+function issue(ctx: MockContext, family: Family, actions: Action[], presented?: string): Response {
   const now = ctx.now()
   const accessToken = randomToken()
-  const refreshToken = randomToken()
+  const refreshToken = presented !== undefined && ctx.defects.has('no-refresh-rotation') ? presented : randomToken()
   ctx.state.accessTokens.set(accessToken, {
     familyId: family.id,
     clientId: family.clientId,
@@ -50,6 +53,11 @@ function issue(ctx: MockContext, family: Family, actions: Action[]): Response {
   return json(body, 200, { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...nonceHeaders(ctx) })
 }
 
+/** The error for an unknown code or refresh token: `invalid_grant`, or `invalid_request` with the `wrong-invalid-grant` defect. */
+function unknownGrantError(ctx: MockContext): string {
+  return ctx.defects.has('wrong-invalid-grant') ? 'invalid_request' : 'invalid_grant'
+}
+
 /** DPoP at the token endpoint: the proof's key thumbprint, `undefined` without a proof, or an error response. */
 async function dpopBinding(ctx: MockContext, request: Request): Promise<string | undefined | Response> {
   if (!request.headers.has('DPoP')) {
@@ -69,11 +77,11 @@ async function authorizationCode(
 ): Promise<Response> {
   const code = form.get('code')
   const record = code ? ctx.state.codes.get(code) : undefined
-  if (!code || !record) return tokenError(ctx, 400, 'invalid_grant', 'the authorization code is invalid')
+  if (!code || !record) return tokenError(ctx, 400, unknownGrantError(ctx), 'the authorization code is invalid')
   if (record.request.clientId !== client.clientId) {
     return tokenError(ctx, 400, 'invalid_grant', 'the authorization code was issued to another client')
   }
-  if (record.used) {
+  if (record.used && !ctx.defects.has('accept-replayed-code')) {
     // RFC 6749 §4.1.2: a replayed code revokes what was issued from it.
     if (record.familyId) ctx.state.revokeFamily(record.familyId)
     return tokenError(ctx, 400, 'invalid_grant', 'the authorization code was used already')
@@ -119,12 +127,12 @@ async function refresh(
   const token = form.get('refresh_token')
   const record = token ? ctx.state.refreshTokens.get(token) : undefined
   const family = record ? ctx.state.families.get(record.familyId) : undefined
-  if (!token || !record || !family) return tokenError(ctx, 400, 'invalid_grant', 'the refresh token is invalid')
+  if (!token || !record || !family) return tokenError(ctx, 400, unknownGrantError(ctx), 'the refresh token is invalid')
   if (family.clientId !== client.clientId) {
     return tokenError(ctx, 400, 'invalid_grant', 'the refresh token was issued to another client')
   }
   if (family.revoked) return tokenError(ctx, 400, 'invalid_grant', 'the grant was revoked')
-  const reused = record.usedAt !== undefined
+  const reused = record.usedAt !== undefined && !ctx.defects.has('accept-reused-refresh-token')
   if (reused && !(ctx.refreshReuseWindow > 0 && ctx.now() - (record.usedAt as number) <= ctx.refreshReuseWindow)) {
     ctx.state.revokeFamily(family.id)
     return tokenError(ctx, 400, 'invalid_grant', 'the refresh token was used already; the grant is revoked')
@@ -144,9 +152,10 @@ async function refresh(
   if (family.jkt !== undefined && jkt !== family.jkt) {
     return tokenError(ctx, 400, 'invalid_dpop_proof', 'the grant is bound to another DPoP key')
   }
-  record.used = true
-  record.usedAt ??= ctx.now()
-  return issue(ctx, family, actions)
+  const rotate = !ctx.defects.has('no-refresh-rotation')
+  record.used = rotate
+  if (rotate) record.usedAt ??= ctx.now()
+  return issue(ctx, family, actions, token)
 }
 
 /** `POST /token`. */

@@ -7,9 +7,11 @@ import type { JWK } from 'jose'
 import type { HttpHandler } from 'msw'
 import type { AuditCheck } from '../money/findings.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
+import type { MockDefect } from './defects.js'
 import type { MockRateLimit } from './rate-limit.js'
 import type { MockDialect } from './wire.js'
 
+export type { MockDefect } from './defects.js'
 export type { MockRateLimit } from './rate-limit.js'
 
 /** The kinds of account the ECIS vocabulary knows. */
@@ -305,6 +307,12 @@ export interface MockProviderOptions extends FixtureOptions {
    * @default 0
    */
   latency?: number | { minMs: number; maxMs: number } | undefined
+  /**
+   * Deliberate defects, each breaking one rule of docs/protocol.md, to show that a conformance
+   * suite catches it (`ecis conformance` fails exactly the test named after it).
+   * @default [] (a conformant provider)
+   */
+  defects?: readonly MockDefect[] | undefined
 }
 
 /** A fault to inject into the next `times` calls of one endpoint. */

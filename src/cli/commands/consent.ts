@@ -52,7 +52,7 @@ function page(res: ServerResponse, status: number, title: string, text: string):
   )
 }
 
-interface Callback {
+export interface Callback {
   url: string
   respond(ok: boolean, text: string): void
 }
@@ -98,7 +98,7 @@ function consentOptions(args: string[], io: CliIo) {
 }
 
 /** The RFC 8252 loopback listener: its port is part of the redirect URI, so it starts first. */
-async function callbackListener(port: number) {
+export async function callbackListener(port: number) {
   let deliver: (callback: Callback) => void = () => {}
   const callback = new Promise<Callback>((r) => {
     deliver = r
@@ -132,7 +132,7 @@ async function callbackListener(port: number) {
 }
 
 /** The callback, or a timeout after `timeout` s, or the interrupt. */
-function waitForRedirect(callback: Promise<Callback>, timeout: number, io: CliIo) {
+export function waitForRedirect(callback: Promise<Callback>, timeout: number, io: CliIo) {
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(

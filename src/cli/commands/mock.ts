@@ -1,5 +1,6 @@
 /** `ecis mock`: the mock provider on a loopback HTTP server until SIGINT/SIGTERM. */
 import { EciConfigError, ErrorCode } from '../../errors.js'
+import { MOCK_DEFECTS, type MockDefect } from '../../mock/defects.js'
 import { startMockProviderServer } from '../../mock/node/index.js'
 import type { MockBillErrorKind, MockClient } from '../../mock/types.js'
 import { AUDIT_CHECKS } from '../../money/index.js'
@@ -26,6 +27,9 @@ Options:
                            "ecis audit" reports: line-total, invoice-total, credit-remaining,
                            service-period, due-date, credit-carryover, period-gap,
                            period-overlap, duplicate-invoice, invoice-order
+  --defect NAME            break one rule on purpose (repeat for several), to see
+                           "ecis conformance" catch it; names in docs/conformance.md
+  --rate-limit MAX/SECONDS answer 429 with Retry-After past MAX ECI requests per SECONDS
   --refresh-reuse-window S tolerate reuse of a rotated refresh token for S seconds (default 0:
                            any reuse revokes the grant); pair with the consumer's
                            refreshReuseWindow
@@ -33,6 +37,17 @@ Options:
 
 const CONSENT = ['interactive', 'auto', 'deny'] as const
 const DIALECTS = ['seed', 'canonical', 'deviant'] as const
+
+/** `--defect` and `--rate-limit`, checked. */
+function conformanceOptions(defect: string[] | undefined, rate: string | undefined) {
+  const defects = (defect ?? []).map((d) => oneOf(d, MOCK_DEFECTS, 'defect', MOCK_USAGE) as MockDefect)
+  const limit = /^(\d+)\/(\d+)$/.exec(rate ?? '')
+  if (rate !== undefined && (!limit || Number(limit[1]) < 1 || Number(limit[2]) < 1)) {
+    throw new UsageError('--rate-limit takes MAX/SECONDS, e.g. 100/60', MOCK_USAGE)
+  }
+  const rateLimit = limit ? { max: Number(limit[1]), windowMs: Number(limit[2]) * 1000 } : undefined
+  return { defects, rateLimit }
+}
 
 export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
@@ -47,6 +62,8 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
       dialect: { type: 'string' },
       'bill-errors': { type: 'string' },
       'refresh-reuse-window': { type: 'string' },
+      defect: { type: 'string', multiple: true },
+      'rate-limit': { type: 'string' },
     },
     MOCK_USAGE,
   )
@@ -61,6 +78,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
   const refreshReuseWindow = integer(values['refresh-reuse-window'], 'refresh-reuse-window', MOCK_USAGE, {
     max: 86_400,
   })
+  const { defects, rateLimit } = conformanceOptions(values.defect, values['rate-limit'])
   const clientId = values['client-id']
   const redirectUris = values['redirect-uri'] ?? []
   const clients: MockClient[] = []
@@ -70,14 +88,28 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     for (const uri of redirectUris) {
       if (!URL.canParse(uri)) throw new UsageError(`--redirect-uri "${uri}" is not a URL`, MOCK_USAGE)
     }
-    clients.push({ clientId, redirectUris, jwks: await readPublicJwks(values.jwks) })
+    clients.push({
+      clientId,
+      redirectUris,
+      jwks: await readPublicJwks(values.jwks),
+      ...(rateLimit ? { rateLimit } : {}),
+    })
   } else if (values.jwks !== undefined || redirectUris.length > 0) {
     throw new UsageError('--jwks and --redirect-uri register a client: pass --client-id too', MOCK_USAGE)
   }
 
   let server: MockServer
   try {
-    server = await startMockProviderServer({ port, seed, consent, dialect, clients, billErrors, refreshReuseWindow })
+    server = await startMockProviderServer({
+      port,
+      seed,
+      consent,
+      dialect,
+      clients,
+      billErrors,
+      refreshReuseWindow,
+      defects,
+    })
   } catch (cause) {
     const code = (cause as { code?: string }).code
     if (code === 'EADDRINUSE') {
@@ -88,7 +120,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     throw cause
   }
   try {
-    banner(io.stdout, server, { consent, dialect, seed, clients, refreshReuseWindow })
+    banner(io.stdout, server, { consent, dialect, seed, clients, refreshReuseWindow, defects })
     line(io.stdout, 'Stop with Ctrl-C.')
     await untilAborted(io.signal)
   } finally {
@@ -104,9 +136,16 @@ type MockServer = Awaited<ReturnType<typeof startMockProviderServer>>
 function banner(
   out: CliIo['stdout'],
   server: MockServer,
-  o: { consent: string; dialect: string; seed: number; clients: MockClient[]; refreshReuseWindow: number | undefined },
+  o: {
+    consent: string
+    dialect: string
+    seed: number
+    clients: MockClient[]
+    refreshReuseWindow: number | undefined
+    defects: readonly string[]
+  },
 ): void {
-  const { consent, dialect, seed, clients, refreshReuseWindow } = o
+  const { consent, dialect, seed, clients, refreshReuseWindow, defects } = o
   line(out, 'ECIS mock provider')
   line(out, `  issuer     ${server.issuer}`)
   line(out, `  metadata   ${server.issuer}/.well-known/oauth-authorization-server`)
@@ -125,6 +164,7 @@ function banner(
     const kinds = [...wrong].map(([kind, n]) => `${kind} ×${n}`).join(', ')
     line(out, `  bills      wrong on purpose: ${kinds} ("ecis audit ACCOUNT" reports them)`)
   }
+  if (defects.length > 0) line(out, `  defects    ${defects.join(', ')} (on purpose: not conformant)`)
   if (refreshReuseWindow) {
     line(out, `  refresh    a rotated refresh token may be reused for ${refreshReuseWindow} s (--refresh-reuse-window)`)
   }
