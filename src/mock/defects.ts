@@ -5,7 +5,6 @@
  */
 import { decodeJwt } from 'jose/jwt/decode'
 import { EciConfigError, ErrorCode } from '../errors.js'
-import type { MockEndpoint } from './types.js'
 
 /**
  * The defects, each named after what the provider then does wrong. Each one fails exactly the
@@ -83,7 +82,7 @@ export function claimsDespiteDefect(jwt: string, now: number, tolerance: number)
 /** What a defect does to an answer after the endpoint made it (headers the rules require). */
 export function withResponseDefects(
   defects: ReadonlySet<MockDefect>,
-  endpoint: MockEndpoint,
+  endpoint: string,
   response: Response,
 ): Response {
   if (endpoint !== 'eci' || defects.size === 0) return response
