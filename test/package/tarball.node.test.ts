@@ -14,7 +14,7 @@ beforeAll(async () => {
 
 /** `>=22.12` / `>=22.12.0` / `>=22` → [22, 12, 0]; any other form is a test to update. */
 function floor(range: string): [number, number, number] {
-  const m = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim())
+  const m = /^>=\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim())
   if (!m) throw new Error(`engines range "${range}" is not of the form >=X.Y.Z; extend this test`)
   return [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)]
 }
