@@ -6,7 +6,7 @@
 //   ecis-consumer/consent   ≤ 7.1 kB   no zod, ky, jose, openid-client, msw, signing or schema code
 //                                      (issue 9 asks 6 kB; see CONSENT_BUDGET)
 //   ecis-consumer/schemas   ≤ 30 kB    zod only: no ky, jose, openid-client, msw, request code
-//   ecis-consumer           ≤ 82 kB    no msw, no mock provider (issue 9 asks 72 kB; see MAIN_BUDGET)
+//   ecis-consumer           ≤ 82.25 kB no msw, no mock provider (issue 9 asks 72 kB; see MAIN_BUDGET)
 //
 // It also prints each package's share of an entry, and for the schemas entry what cutting zod's
 // share would take (the same entry with zod left out of the bundle).
@@ -41,7 +41,10 @@ const CONSENT_BUDGET = 7.1 * KB
 // Then the Node hot path joined it (81.75 kB): the node:http transport, the signing thread and the
 // inline signer are ~5.5 kB minified (~1.6 kB gzip) that a browser bundle carries but never runs;
 // they bought the throughput goal (0.77× → above 1×). A `browser` export condition would drop them.
-const MAIN_BUDGET = 82 * KB
+// Issue 22 added 0.40 kB (81.78 → 82.18): spans with no option (the OpenTelemetry global registry
+// lookup) and the diagnostics_channel TracingChannel events. The Node hot path above is being
+// removed (one data plane); once it is, this budget goes back under 82 kB.
+const MAIN_BUDGET = 82.25 * KB
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pkg = (name) => ({ name, test: (p) => new RegExp(`(^|/)node_modules/${name}/`).test(p) })
 const src = (dir, name) => ({ name, test: (p) => new RegExp(`(^|/)src/${dir}/`).test(p) })

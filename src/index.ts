@@ -108,6 +108,7 @@ export {
 } from './schemas/index.js'
 export type {
   AppInfo,
+  ChannelContext,
   RequestState,
   ResponseState,
   RetryState,
@@ -115,4 +116,5 @@ export type {
   SpanLike,
   TelemetryOptions,
   TracerLike,
+  TracerProviderLike,
 } from './telemetry.js'
