@@ -1,0 +1,67 @@
+// An app that did not install an optional peer: the entry that needs it says which package to
+// install (not a bare module-not-found), and the entries that only take the app's own client
+// (/postgres, /redis) load without theirs.
+import { afterAll, describe, expect, it } from 'vitest'
+import { type ConsumerProject, consumerProject, runNode } from './consumer-project.js'
+
+const projects: ConsumerProject[] = []
+afterAll(async () => {
+  for (const p of projects) await p.cleanup()
+})
+
+async function project(files: Record<string, string>, without: string[]): Promise<ConsumerProject> {
+  const p = await consumerProject(files, [], without)
+  projects.push(p)
+  return p
+}
+
+const MOCK_NODE_ESM = `
+import { EciError } from 'ecis-consumer'
+import { startMockProviderServer } from 'ecis-consumer/mock/node'
+const error = await startMockProviderServer().then(() => undefined, (e) => e)
+console.log(JSON.stringify({ name: error?.name, code: error?.code, message: error?.message, eci: error instanceof EciError }))
+`
+const MOCK_NODE_CJS = `
+const { EciError } = require('ecis-consumer')
+const { startMockProviderServer } = require('ecis-consumer/mock/node')
+startMockProviderServer().then(() => undefined, (e) => e).then((error) => {
+  console.log(JSON.stringify({ name: error?.name, code: error?.code, message: error?.message, eci: error instanceof EciError }))
+})
+`
+
+describe('optional peers that are not installed', () => {
+  it('ecis-consumer/mock/node without msw: startMockProviderServer rejects with ERR_ECI_MISSING_PEER naming msw (ESM and CJS)', async () => {
+    const p = await project({ 'esm.mjs': MOCK_NODE_ESM, 'cjs.cjs': MOCK_NODE_CJS }, ['msw'])
+    for (const file of ['esm.mjs', 'cjs.cjs']) {
+      const r = await runNode(p, [file])
+      expect(r.stderr).toBe('')
+      expect(JSON.parse(r.stdout)).toEqual({
+        name: 'EciConfigError',
+        code: 'ERR_ECI_MISSING_PEER',
+        message: expect.stringContaining(
+          'ecis-consumer/mock/node needs the optional peer dependency msw, which is not installed: npm install msw',
+        ),
+        eci: true,
+      })
+    }
+  }, 180_000)
+
+  it('ecis-consumer/postgres and /redis load without pg and ioredis, since they take the app client', async () => {
+    const p = await project(
+      {
+        'esm.mjs': `import { postgresGrantStore } from 'ecis-consumer/postgres'
+import { redisGrantStore } from 'ecis-consumer/redis'
+console.log(typeof postgresGrantStore, typeof redisGrantStore)`,
+        'cjs.cjs': `const { postgresGrantStore } = require('ecis-consumer/postgres')
+const { redisGrantStore } = require('ecis-consumer/redis')
+console.log(typeof postgresGrantStore, typeof redisGrantStore)`,
+      },
+      ['pg', 'ioredis', 'bullmq'],
+    )
+    for (const file of ['esm.mjs', 'cjs.cjs']) {
+      const r = await runNode(p, [file])
+      expect(r.stderr).toBe('')
+      expect(r.stdout.trim()).toBe('function function')
+    }
+  }, 180_000)
+})
