@@ -188,11 +188,6 @@ export function callHook<S>(hook: ((state: S) => void) | undefined, state: S): v
   } catch {}
 }
 
-/** Whether anyone listens to the span `name` (a tracer, or a TracingChannel subscriber): else skip the bookkeeping. */
-export function isObserved(telemetry: ResolvedTelemetry, name: string): boolean {
-  return telemetry.tracer() !== undefined || subscribedChannel(name) !== undefined
-}
-
 /**
  * What a TracingChannel subscriber receives (`ecis-consumer:request`, `ecis-consumer:refresh`):
  * the span's name and the same secret-free attributes, completed as the work records them (read
@@ -204,22 +199,27 @@ export interface ChannelContext {
   error?: unknown
 }
 
+/** A span's starting attributes; `undefined` values are left out. */
+type Attributes = Record<string, SpanAttributeValue | undefined>
+
 /**
  * Runs `work` inside a span named `name` when a tracer is set, and publishes it on its
- * TracingChannel when one has subscribers: attributes from `attributes` and from what `work`
- * records, the `EciError` code as `error.type` on failure.
+ * TracingChannel when one has subscribers: attributes from `attributes` (a function is called
+ * only then, so an unobserved call builds none) and from what `work` records, the `EciError`
+ * code as `error.type` on failure.
  */
 export async function traced<T>(
   telemetry: ResolvedTelemetry,
   name: string,
-  attributes: Record<string, SpanAttributeValue | undefined>,
+  attributes: Attributes | (() => Attributes),
   work: (record: (key: string, value: SpanAttributeValue | undefined) => void) => Promise<T>,
 ): Promise<T> {
   const tracer = telemetry.tracer()
   const channel = subscribedChannel(name)
   if (!tracer && !channel) return work(() => {})
   const recorded: Record<string, SpanAttributeValue> = {}
-  for (const [k, v] of Object.entries(attributes)) if (v !== undefined) recorded[k] = v
+  const given = typeof attributes === 'function' ? attributes() : attributes
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) recorded[k] = v
   const span = tracer?.startSpan(name, { kind: CLIENT, attributes: { ...recorded } })
   const record = (key: string, value: SpanAttributeValue | undefined) => {
     if (value === undefined) return

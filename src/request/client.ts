@@ -9,14 +9,7 @@ import { EciError, EciHttpError, EciNetworkError, EciValidationError, ErrorCode,
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
-import {
-  callHook,
-  isObserved,
-  type RequestState,
-  requestAttributes,
-  type SpanAttributeValue,
-  traced,
-} from '../telemetry.js'
+import { callHook, type RequestState, requestAttributes, type SpanAttributeValue, traced } from '../telemetry.js'
 import { checkRequestClaims, type EciRequestClaims } from './claims.js'
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
 import { Deadline } from './deadline.js'
@@ -356,9 +349,8 @@ class DataPlane {
       signal: resolveSignal(given.signal),
     }
     const { telemetry, resource } = this.#o
-    // Without a tracer or a channel subscriber, no span bookkeeping on the hot path.
-    if (!isObserved(telemetry, 'ecis.request')) return this.#request(claims, call, () => {})
-    const attributes = requestAttributes(resource, claims, telemetry.accountIds)
+    // Built only when a tracer or a channel subscriber observes the span: not on the plain hot path.
+    const attributes = () => requestAttributes(resource, claims, telemetry.accountIds)
     return traced(telemetry, 'ecis.request', attributes, async (record) => {
       const raw = await this.#request(claims, call, record)
       record('ecis.request_id', raw.requestId)

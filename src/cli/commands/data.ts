@@ -147,12 +147,15 @@ export function singleCommand(which: One) {
       onDeviation: deviations.add,
     })
     const call = { signal: io.signal }
-    const result = await forAccount(session, account as string, (): Promise<object> =>
-      which === 'basic'
-        ? session.basic(account as string, call)
-        : which === 'invoice'
-          ? session.invoice(account as string, invoice as string, call)
-          : session.invoiceDetail(account as string, invoice as string, call),
+    const result = await forAccount(
+      session,
+      account as string,
+      (): Promise<object> =>
+        which === 'basic'
+          ? session.basic(account as string, call)
+          : which === 'invoice'
+            ? session.invoice(account as string, invoice as string, call)
+            : session.invoiceDetail(account as string, invoice as string, call),
     )
     deviations.print(io.stderr)
     if (values.json) json(io.stdout, result)
