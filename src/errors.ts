@@ -15,8 +15,6 @@ export const ErrorCode = {
   INVALID_KEY: 'ERR_ECI_INVALID_KEY',
   /** The provider's metadata is missing something the SDK needs, or contradicts the options. */
   INVALID_METADATA: 'ERR_ECI_INVALID_METADATA',
-  /** An entry needs an optional peer dependency that is not installed (the message names it). */
-  MISSING_PEER: 'ERR_ECI_MISSING_PEER',
 
   // EciConsentError
   /** The customer (resource owner) refused consent (`access_denied`). */

@@ -15,7 +15,8 @@ function isNotFound(error: unknown, name: string): boolean {
 
 /**
  * Loads an optional peer through `load` (a dynamic `import()` the bundler keeps); when the package
- * is not installed, rejects with `ERR_ECI_MISSING_PEER` naming it and the entry that needs it.
+ * is not installed, rejects with an `EciConfigError` (`ERR_ECI_INVALID_OPTION`: the app's setup
+ * lacks a package) naming it and the entry that needs it.
  * @internal
  */
 export async function loadPeer<T>(name: string, entry: string, load: () => Promise<T>): Promise<T> {
@@ -24,7 +25,7 @@ export async function loadPeer<T>(name: string, entry: string, load: () => Promi
   } catch (error) {
     if (!isNotFound(error, name)) throw error
     throw new EciConfigError(
-      ErrorCode.MISSING_PEER,
+      ErrorCode.INVALID_OPTION,
       `${entry} needs the optional peer dependency ${name}, which is not installed: npm install ${name}`,
       { cause: error },
     )

@@ -30,14 +30,14 @@ startMockProviderServer().then(() => undefined, (e) => e).then((error) => {
 `
 
 describe('optional peers that are not installed', () => {
-  it('ecis-consumer/mock/node without msw: startMockProviderServer rejects with ERR_ECI_MISSING_PEER naming msw (ESM and CJS)', async () => {
+  it('ecis-consumer/mock/node without msw: startMockProviderServer rejects with an EciConfigError naming msw (ESM and CJS)', async () => {
     const p = await project({ 'esm.mjs': MOCK_NODE_ESM, 'cjs.cjs': MOCK_NODE_CJS }, ['msw'])
     for (const file of ['esm.mjs', 'cjs.cjs']) {
       const r = await runNode(p, [file])
       expect(r.stderr).toBe('')
       expect(JSON.parse(r.stdout)).toEqual({
         name: 'EciConfigError',
-        code: 'ERR_ECI_MISSING_PEER',
+        code: 'ERR_ECI_INVALID_OPTION',
         message: expect.stringContaining(
           'ecis-consumer/mock/node needs the optional peer dependency msw, which is not installed: npm install msw',
         ),
