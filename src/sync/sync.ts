@@ -3,12 +3,13 @@
  * grant key per run, workers in as many processes as you like.
  * @module
  */
-import { Queue, type Worker } from 'bullmq'
+import type { Queue, Worker } from 'bullmq'
 import { EciConsumer } from '../consumer.js'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
 import { eciTransport } from '../request/node-transport.js'
 import { DEFAULT_TIMEOUT_MS, defaultFetch, resolveTimeout } from '../resolve.js'
+import { type BullMQ, loadBullmq } from './bullmq.js'
 import type { GrantJobResult } from './grant-job.js'
 import { RequestLimiter, sleep } from './limiter.js'
 import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
@@ -55,11 +56,11 @@ export class EciSync {
     return [...this.#o.providers.keys()]
   }
 
-  #queue(provider: string): Queue<GrantJobData, GrantJobResult> {
+  #queue(provider: string, mq: BullMQ): Queue<GrantJobData, GrantJobResult> {
     let queue = this.#queues.get(provider)
     if (!queue) {
       const keep = { age: this.#o.keepSeconds }
-      queue = new Queue<GrantJobData, GrantJobResult>(provider, {
+      queue = new mq.Queue<GrantJobData, GrantJobResult>(provider, {
         connection: this.#o.redis,
         prefix: this.#o.prefix,
         defaultJobOptions: {
@@ -90,6 +91,7 @@ export class EciSync {
     options: ScheduleOptions = {},
   ): Promise<ScheduleResult> {
     const run = options.run === undefined ? today() : checkName(options.run, 'run')
+    const mq = await loadBullmq()
     const result: ScheduleResult = { run, scheduled: 0, duplicates: 0 }
     let batch: SyncGrantRef[] = []
     const flush = async () => {
@@ -102,7 +104,7 @@ export class EciSync {
       }
       // Jobs of grants the run held already are added too (BullMQ keeps one per id): a
       // schedule cut off between the two steps is completed by scheduling again.
-      for (const [provider, jobs] of byProvider) await this.#queue(provider).addBulk(jobs)
+      for (const [provider, jobs] of byProvider) await this.#queue(provider, mq).addBulk(jobs)
       const fresh = added.filter(Boolean).length
       result.scheduled += fresh
       result.duplicates += added.length - fresh
@@ -132,6 +134,7 @@ export class EciSync {
         'BullMQ workers need a `redis` client with maxRetriesPerRequest: null',
       )
     }
+    const mq = await loadBullmq()
     const ids = options.providers ?? [...o.providers.keys()]
     const settings = {
       lockDurationMs: resolveTimeout(options.lockDurationMs, 'lockDurationMs', 30_000),
@@ -151,7 +154,7 @@ export class EciSync {
           // Without an app `fetch`, the ECI POST keeps the SDK's default transport (node:http).
           fetch: limiter.fetch(given.fetch ?? eciTransport(defaultFetch)),
         })
-        const parts = { queue: this.#queue(id), consumer, limiter, log: this.#log }
+        const parts = { mq, queue: this.#queue(id, mq), consumer, limiter, log: this.#log }
         workers.push(startProviderWorker(o, provider, parts, settings))
       }
     } catch (error) {

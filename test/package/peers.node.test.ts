@@ -46,6 +46,47 @@ describe('optional peers that are not installed', () => {
     }
   }, 180_000)
 
+  it('ecis-consumer/sync without bullmq: schedule() and work() reject with an EciConfigError naming bullmq (ESM and CJS)', async () => {
+    const body = (load: string) => `${load}
+const redis = { evalsha() {}, options: { maxRetriesPerRequest: null } }
+const sync = createEciSync({
+  redis,
+  store: memoryGrantStore(),
+  sink: { async lastInvoice() {}, async upsertInvoice() {} },
+  providers: { utility: { consumer: { issuer: 'https://auth.utility.example' }, rateLimit: { max: 10, duration: 1000 } } },
+})
+const outcomes = []
+for (const call of [() => sync.schedule([]), () => sync.work()]) {
+  const error = await call().then(() => undefined, (e) => e)
+  outcomes.push({ name: error?.name, code: error?.code, message: error?.message, eci: error instanceof EciError })
+}
+console.log(JSON.stringify(outcomes))`
+    const p = await project(
+      {
+        'esm.mjs': body(
+          "import { EciError, memoryGrantStore } from 'ecis-consumer'\nimport { createEciSync } from 'ecis-consumer/sync'",
+        ),
+        'cjs.cjs': `(async () => {${body(
+          "const { EciError, memoryGrantStore } = require('ecis-consumer')\nconst { createEciSync } = require('ecis-consumer/sync')",
+        )}})()`,
+      },
+      ['bullmq'],
+    )
+    for (const file of ['esm.mjs', 'cjs.cjs']) {
+      const r = await runNode(p, [file])
+      expect(r.stderr).toBe('')
+      const expected = {
+        name: 'EciConfigError',
+        code: 'ERR_ECI_INVALID_OPTION',
+        message: expect.stringContaining(
+          'ecis-consumer/sync needs the optional peer dependency bullmq, which is not installed: npm install bullmq',
+        ),
+        eci: true,
+      }
+      expect(JSON.parse(r.stdout)).toEqual([expected, expected])
+    }
+  }, 180_000)
+
   it('ecis-consumer/postgres and /redis load without pg and ioredis, since they take the app client', async () => {
     const p = await project(
       {
