@@ -110,6 +110,7 @@ export {
 } from './schemas/index.js'
 export type {
   AppInfo,
+  ChannelContext,
   RequestState,
   ResponseState,
   RetryState,
@@ -117,4 +118,5 @@ export type {
   SpanLike,
   TelemetryOptions,
   TracerLike,
+  TracerProviderLike,
 } from './telemetry.js'

@@ -1,14 +1,22 @@
 /**
- * What the SDK tells an app about its requests: an OpenTelemetry-compatible tracer (spans
- * `ecis.request` and one per OAuth step), plain hooks (`onRequest`, `onResponse`, `onRetry`, each
- * with one state object), and the `User-Agent` every request carries. Dependency-free: the app
- * passes `trace.getTracer('ecis-consumer')` from `@opentelemetry/api` (an optional peer), which
- * records only when a tracer provider is registered. No token, code, key or JWT is ever an
- * attribute or a hook field; account ids only with `telemetry: { accountIds: true }`.
+ * What the SDK tells an app about its requests: OpenTelemetry spans (`ecis.request` and one per
+ * OAuth step), Node `diagnostics_channel` TracingChannel events (see telemetry-channels.ts), plain
+ * hooks (`onRequest`, `onResponse`, `onRetry`, each with one state object), and the `User-Agent`
+ * every request carries. No token, code, key or JWT is ever an attribute or a hook field; account
+ * ids only with `telemetry: { accountIds: true }`.
+ *
+ * Spans need no option: an app that registered a tracer provider with `@opentelemetry/api` (an
+ * optional peer) gets them, as the OpenTelemetry library guidance asks. The SDK does not import
+ * the API to find that provider: it reads the API's own global registry
+ * (`globalThis[Symbol.for('opentelemetry.js.api.1')].trace`, where every 1.x copy of the API
+ * registers and looks up the global provider — what `trace.getTracerProvider()` returns). So no
+ * bundler ever sees the optional peer, nothing fails where it is not installed, and browsers,
+ * Deno, Bun and workers get spans whenever the app's own copy of the API registered a provider.
  * @module
  */
 import type { EciError } from './errors.js'
 import { badOption, resolveFunction } from './resolve.js'
+import { subscribedChannel } from './telemetry-channels.js'
 import { VERSION } from './version.js'
 
 /** Attribute values a span takes (OpenTelemetry's `AttributeValue`, narrowed). */
@@ -28,6 +36,12 @@ export interface SpanLike {
 export interface TracerLike {
   /** Starts a span (`kind` 2 = client). */
   startSpan(name: string, options?: { kind?: number; attributes?: Record<string, SpanAttributeValue> }): SpanLike
+}
+
+/** The part of an OpenTelemetry `TracerProvider` the SDK uses; the OTel SDK's providers satisfy it. */
+export interface TracerProviderLike {
+  /** A tracer for the named library (the SDK asks for `ecis-consumer` at its version). */
+  getTracer(name: string, version?: string): TracerLike
 }
 
 /** Who the app is, appended to the `User-Agent` (Stripe's `appInfo`). */
@@ -71,8 +85,17 @@ export interface RetryState extends RequestState {
 
 /** Telemetry options of `EciConsumer.discover` and `createEciClient`. */
 export interface TelemetryOptions {
-  /** An OpenTelemetry tracer, e.g. `trace.getTracer('ecis-consumer')`. @default none: no spans */
+  /**
+   * The OpenTelemetry tracer the SDK's spans go to; overrides `tracerProvider` and the global one.
+   * @default the tracer `ecis-consumer` of `tracerProvider`, else of the global tracer provider registered with `@opentelemetry/api`
+   * @see https://opentelemetry.io/docs/specs/otel/trace/api/#get-a-tracer
+   */
   tracer?: TracerLike | undefined
+  /**
+   * The OpenTelemetry tracer provider to take the `ecis-consumer` tracer from, instead of the global one.
+   * @default the global tracer provider registered with `@opentelemetry/api` (no spans when none is registered)
+   */
+  tracerProvider?: TracerProviderLike | undefined
   /** Privacy switches for spans and hooks. */
   telemetry?: { accountIds?: boolean } | undefined
   /** Called before each attempt of an ECI call. */
@@ -87,7 +110,8 @@ export interface TelemetryOptions {
 
 /** {@link TelemetryOptions} checked. */
 export interface ResolvedTelemetry {
-  readonly tracer: TracerLike | undefined
+  /** The tracer spans go to now (the global provider can be registered after the consumer was made). */
+  readonly tracer: () => TracerLike | undefined
   readonly accountIds: boolean
   readonly onRequest: ((state: RequestState) => void) | undefined
   readonly onResponse: ((state: ResponseState) => void) | undefined
@@ -113,14 +137,37 @@ export function userAgent(app: AppInfo | undefined): string {
   return `${base} ${app.name}${app.version ? `/${app.version}` : ''}${app.url ? ` (+${app.url})` : ''}`
 }
 
+/** Where every 1.x copy of `@opentelemetry/api` keeps its globals (the API's `GLOBAL_OPENTELEMETRY_API_KEY`). */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1')
+const LIBRARY = 'ecis-consumer'
+let globalProvider: unknown
+let globalProviderTracer: TracerLike | undefined
+
+/** The `ecis-consumer` tracer of the global provider registered through `@opentelemetry/api`, if any. */
+function globalTracer(): TracerLike | undefined {
+  const api = (globalThis as { [OTEL_API_GLOBAL]?: { trace?: Partial<TracerProviderLike> } })[OTEL_API_GLOBAL]
+  const provider = api?.trace
+  if (typeof provider?.getTracer !== 'function') return undefined
+  if (provider !== globalProvider) {
+    // Registered once per process, so one tracer is asked for once.
+    globalProviderTracer = provider.getTracer(LIBRARY, VERSION)
+    globalProvider = provider
+  }
+  return globalProviderTracer
+}
+
 /** Checks the telemetry options once. */
 export function resolveTelemetry(options: TelemetryOptions): ResolvedTelemetry {
-  const tracer = options.tracer
-  if (tracer !== undefined && (tracer === null || typeof tracer.startSpan !== 'function')) {
+  const { tracer: given, tracerProvider } = options
+  if (given !== undefined && (given === null || typeof given.startSpan !== 'function')) {
     throw badOption('`tracer` must be an OpenTelemetry Tracer (trace.getTracer(…))')
   }
+  if (tracerProvider !== undefined && (tracerProvider === null || typeof tracerProvider.getTracer !== 'function')) {
+    throw badOption('`tracerProvider` must be an OpenTelemetry TracerProvider')
+  }
+  const fixed = given ?? tracerProvider?.getTracer(LIBRARY, VERSION)
   return Object.freeze({
-    tracer,
+    tracer: fixed ? () => fixed : globalTracer,
     accountIds: options.telemetry?.accountIds === true,
     onRequest: resolveFunction(options.onRequest, 'onRequest'),
     onResponse: resolveFunction(options.onResponse, 'onResponse'),
@@ -128,16 +175,6 @@ export function resolveTelemetry(options: TelemetryOptions): ResolvedTelemetry {
     userAgent: userAgent(options.appInfo),
   })
 }
-
-/** No tracer, no hooks: what a client without telemetry options uses. */
-export const NO_TELEMETRY: ResolvedTelemetry = Object.freeze({
-  tracer: undefined,
-  accountIds: false,
-  onRequest: undefined,
-  onResponse: undefined,
-  onRetry: undefined,
-  userAgent: userAgent(undefined),
-})
 
 /** OpenTelemetry's `SpanKind.CLIENT` and `SpanStatusCode.ERROR` (numeric, as the API defines them). */
 const CLIENT = 2
@@ -152,34 +189,59 @@ export function callHook<S>(hook: ((state: S) => void) | undefined, state: S): v
 }
 
 /**
- * Runs `work` inside a span named `name` when a tracer is set: attributes from `attributes` and
- * from what `work` records, the `EciError` code as `error.type` on failure.
+ * What a TracingChannel subscriber receives (`ecis-consumer:request`, `ecis-consumer:refresh`):
+ * the span's name and the same secret-free attributes, completed as the work records them (read
+ * them on `asyncEnd`); on failure Node adds `error`, an `EciError`.
+ */
+export interface ChannelContext {
+  name: string
+  attributes: Record<string, SpanAttributeValue>
+  error?: unknown
+}
+
+/** A span's starting attributes; `undefined` values are left out. */
+type Attributes = Record<string, SpanAttributeValue | undefined>
+
+/**
+ * Runs `work` inside a span named `name` when a tracer is set, and publishes it on its
+ * TracingChannel when one has subscribers: attributes from `attributes` (a function is called
+ * only then, so an unobserved call builds none) and from what `work` records, the `EciError`
+ * code as `error.type` on failure.
  */
 export async function traced<T>(
   telemetry: ResolvedTelemetry,
   name: string,
-  attributes: Record<string, SpanAttributeValue | undefined>,
+  attributes: Attributes | (() => Attributes),
   work: (record: (key: string, value: SpanAttributeValue | undefined) => void) => Promise<T>,
 ): Promise<T> {
-  const { tracer } = telemetry
-  if (!tracer) return work(() => {})
-  const clean: Record<string, SpanAttributeValue> = {}
-  for (const [k, v] of Object.entries(attributes)) if (v !== undefined) clean[k] = v
-  const span = tracer.startSpan(name, { kind: CLIENT, attributes: clean })
+  const tracer = telemetry.tracer()
+  const channel = subscribedChannel(name)
+  if (!tracer && !channel) return work(() => {})
+  const recorded: Record<string, SpanAttributeValue> = {}
+  const given = typeof attributes === 'function' ? attributes() : attributes
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) recorded[k] = v
+  const span = tracer?.startSpan(name, { kind: CLIENT, attributes: { ...recorded } })
   const record = (key: string, value: SpanAttributeValue | undefined) => {
-    if (value !== undefined) span.setAttribute(key, value)
+    if (value === undefined) return
+    recorded[key] = value
+    span?.setAttribute(key, value)
   }
-  try {
-    return await work(record)
-  } catch (error) {
-    const code = (error as { code?: unknown })?.code
-    const type = typeof code === 'string' ? code : 'ERR_ECI_INTERNAL'
-    span.setAttribute('error.type', type)
-    span.setStatus({ code: ERROR, message: type })
-    throw error
-  } finally {
-    span.end()
+  const run = async () => {
+    try {
+      return await work(record)
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code
+      const type = typeof code === 'string' ? code : 'ERR_ECI_INTERNAL'
+      record('error.type', type)
+      span?.setStatus({ code: ERROR, message: type })
+      throw error
+    } finally {
+      span?.end()
+    }
   }
+  if (!channel) return run()
+  const context: ChannelContext = { name, attributes: recorded }
+  return channel.tracePromise(run, context)
 }
 
 /** The attributes of an `ecis.request` span (OpenTelemetry HTTP client conventions; no query, no secret). */

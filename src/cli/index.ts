@@ -15,6 +15,16 @@ const stop = () => {
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)
 
+// A reader that closes the pipe early (`ecis invoices … | head -3`) is no error: stop quietly, as
+// Unix tools do, instead of an uncaught EPIPE with a stack trace. Other stream errors stay loud.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    controller.abort()
+    process.exit(0)
+  })
+}
+
 main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

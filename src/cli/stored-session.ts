@@ -1,6 +1,6 @@
 /** Opens a session on the stored grant: grant file, key (from --key or the sidecar config), onGrant. */
 import { EciConsumer } from '../consumer.js'
-import { EciConfigError, ErrorCode } from '../errors.js'
+import { EciConfigError, EciHttpError, ErrorCode } from '../errors.js'
 import type { Grant } from '../grant/grant.js'
 import type { EciSession } from '../grant/session.js'
 import type { Deviation, ValidationMode } from '../schemas/index.js'
@@ -85,4 +85,26 @@ export async function openStoredSession(
     },
   })
   return { consumer, session, grant, grantFile }
+}
+
+/**
+ * Runs a data call for `account`; when the provider answers 404 for an account the grant does not
+ * list (the provider says `not_found` so that account ids cannot be probed), the error names the
+ * accounts the grant does list — the CLI holds them, so a typo need not stay a bare 404.
+ */
+export async function forAccount<T>(session: EciSession, account: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    const granted = session.accounts
+    if (!(error instanceof EciHttpError) || error.status !== 404 || granted.includes(account)) throw error
+    const shown =
+      granted.length > 12 ? `${granted.slice(0, 12).join(', ')}, … (${granted.length} in all)` : granted.join(', ')
+    const { status, errorDescription, requestId, retryAfter } = error
+    throw new EciHttpError(
+      error.code,
+      `${error.message}; ${account} is not one of the grant's accounts: ${shown || 'none'} (see "ecis accounts")`,
+      { status, error: error.error, errorDescription, requestId, retryAfter, cause: error },
+    )
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { decodeJwt } from 'jose/jwt/decode'
 import { jwtVerify } from 'jose/jwt/verify'
-import { type CallNote, type MockContext, type ResolvedClient, SIGNING_ALGS } from './context.js'
+import { type CallNote, KID_HINT, type MockContext, type ResolvedClient, SIGNING_ALGS } from './context.js'
 import { readForm } from './http.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -73,6 +73,9 @@ export async function authenticateClient(
     const code = (error as { code?: string }).code
     if (code === 'ERR_JWT_EXPIRED') return refuse('client_assertion has expired', clientId)
     if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') return refuse('client_assertion misses a required claim', clientId)
+    if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
+      return refuse(`no registered key matches the client_assertion kid${KID_HINT}`, clientId)
+    }
     return refuse('client_assertion signature or format is invalid', clientId)
   }
   if (payload.sub !== clientId) return refuse('client_assertion sub must equal iss (the client_id)', clientId)

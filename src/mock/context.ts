@@ -17,6 +17,8 @@ import type { MockDialect } from './wire.js'
 
 /** JWS algorithms accepted for client assertions and request JWTs. */
 export const SIGNING_ALGS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256']
+/** Said when no registered key matches a JWT's kid: the rule for keys registered without one. */
+export const KID_HINT = ' (a key registered without kid is known by its RFC 7638 thumbprint)'
 /** JWS algorithms accepted for DPoP proofs. */
 export const DPOP_ALGS = ['ES256', 'EdDSA']
 /** Default seconds of clock skew tolerated when checking JWT `iat`/`exp` (protocol §9: ±60 s). */
@@ -91,6 +93,26 @@ function resolveLatency(latency: MockProviderOptions['latency']): readonly [numb
   throw bad('`latency` must be 0 to 60000 ms, or { minMs, maxMs } with minMs ≤ maxMs')
 }
 
+/**
+ * The key lookup over a client's JWKS. A key registered without `kid` is known by its RFC 7638
+ * thumbprint, the `kid` the SDK signs with when its key has none (and `ecis mock --jwks` fills
+ * in). The thumbprints are computed at the first lookup: `createMockProvider` stays synchronous.
+ */
+function clientKeySet(keys: JWK[]): JWTVerifyGetKey {
+  let set: Promise<JWTVerifyGetKey> | undefined
+  const withKid = (key: JWK) =>
+    key.kid !== undefined
+      ? key
+      : calculateJwkThumbprint(key).then(
+          (kid) => ({ ...key, kid }),
+          () => key,
+        )
+  return async (header, token) => {
+    set ??= Promise.all(keys.map(withKid)).then((all) => createLocalJWKSet({ keys: all }))
+    return (await set)(header, token)
+  }
+}
+
 /** Validates the registered clients and prepares their key lookups. */
 function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient> {
   if (!Array.isArray(list)) throw bad('`clients` must be an array')
@@ -120,7 +142,7 @@ function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient>
       clientId: c.clientId,
       redirectUris: [...c.redirectUris],
       authMethod,
-      keys: c.jwks ? createLocalJWKSet({ keys: c.jwks.keys }) : undefined,
+      keys: c.jwks ? clientKeySet(c.jwks.keys) : undefined,
       rateLimit: c.rateLimit ? new SlidingWindow(c.rateLimit) : undefined,
       rateLimitSpec: c.rateLimit ? { ...c.rateLimit } : undefined,
     })

@@ -8,7 +8,7 @@ import { EmbeddedJWK } from 'jose/jwk/embedded'
 import { decodeJwt } from 'jose/jwt/decode'
 import { SignJWT } from 'jose/jwt/sign'
 import { jwtVerify } from 'jose/jwt/verify'
-import { type CallNote, DPOP_ALGS, type MockContext, SIGNING_ALGS } from './context.js'
+import { type CallNote, DPOP_ALGS, KID_HINT, type MockContext, SIGNING_ALGS } from './context.js'
 import { claimsDespiteDefect, type MockDefect } from './defects.js'
 import { sha256, verifyDpopProof } from './dpop.js'
 import { faultyEciData } from './faults.js'
@@ -157,7 +157,7 @@ async function checkRequestJwt(
     if (despite) return checkClaims(ctx, decodeJwt(jwt) as Record<string, unknown>, record, token)
     if (code === 'ERR_JWT_EXPIRED') return fail('the request JWT has expired')
     if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
-      return fail('no registered key matches the request JWT kid')
+      return fail(`no registered key matches the request JWT kid${KID_HINT}`)
     }
     if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
       return fail('the request JWT lacks a required claim or is not yet valid')

@@ -177,6 +177,11 @@ interface Bill {
 }
 
 /** The canonical InvoiceDetail of a bill (money to the cent, rates to 1e-5). */
+/** What an account's energy is measured in: kWh for electric, therm for gas. */
+function unitOf(profile: AccountProfile): 'kWh' | 'therm' {
+  return profile.electric ? 'kWh' : 'therm'
+}
+
 function invoiceDetail(profile: AccountProfile, bill: Bill): InvoiceDetail {
   const { period, quantity, rates, totals, credit } = bill
   const invoiceDate = addDays(period.end, 2)
@@ -192,7 +197,7 @@ function invoiceDetail(profile: AccountProfile, bill: Bill): InvoiceDetail {
     invoice_paid: bill.paid,
     service_period_start: period.start,
     service_period_end: period.end,
-    delivery_unit: profile.electric ? 'kWh' : 'therm',
+    delivery_unit: unitOf(profile),
     service_unit: 'day',
     energy_consumption_quantity: quantity,
     energy_consumption_rate: rates.energy / 1e5,
@@ -209,7 +214,8 @@ function invoiceDetail(profile: AccountProfile, bill: Bill): InvoiceDetail {
     conservation_quantity: quantity,
     conservation_rate: rates.conservation / 1e5,
     conservation_total: totals.conservation / 100,
-    credit_unit: 'kWh',
+    // Credits count in the account's own unit: credit_rate is priced per delivered unit (see creditRate).
+    credit_unit: unitOf(profile),
     credit_rate: profile.creditRate / 1e5,
     credit_carryover: bill.carryover,
     credit_new: bill.creditNew,

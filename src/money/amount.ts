@@ -3,13 +3,31 @@ import { badOption } from '../resolve.js'
 /**
  * An exact decimal: the value is `units / 10^scale`. `{ units: 1234n, scale: 2 }` is 12.34.
  * Plain data (compare with {@link compareAmounts}, not `===`; `1.5` and `1.50` are equal but
- * differ in `scale`).
+ * differ in `scale`). The amounts the SDK returns serialise with `JSON.stringify` as their
+ * decimal string (`"12.30"`), which {@link exactAmount} reads back.
  */
 export interface ExactAmount {
   /** The value in units of `10^-scale` (cents when `scale` is 2). */
   readonly units: bigint
   /** Number of decimal places `units` counts in; a whole number ≥ 0. */
   readonly scale: number
+  /** The decimal string ({@link formatAmount}), for `JSON.stringify` (a bigint alone cannot be serialised). */
+  toJSON?(): string
+}
+
+/** Where every amount the SDK makes gets its `toJSON`: on the prototype, so it is no own field (`toEqual` and spreads see `units` and `scale` only). */
+const AMOUNT_PROTOTYPE = {
+  toJSON(this: ExactAmount): string {
+    return formatAmount(this)
+  },
+}
+
+/** An amount the SDK returns: `units` and `scale`, serialising as its decimal string. @internal */
+export function amountOf(units: bigint, scale: number): ExactAmount {
+  const amount = Object.create(AMOUNT_PROTOTYPE) as { units: bigint; scale: number }
+  amount.units = units
+  amount.scale = scale
+  return amount
 }
 
 /** What {@link exactAmount} reads: a JSON number, a decimal string (`'12.34'`, `'1e-7'`) or an amount. */
@@ -78,7 +96,7 @@ function fromText(text: string, what: string): ExactAmount {
   }
   const digits = BigInt(`${sign}${whole}${fraction}`)
   const scale = fraction.length - Number(exponent)
-  return scale >= 0 ? { units: digits, scale } : { units: digits * pow10(-scale), scale: 0 }
+  return scale >= 0 ? amountOf(digits, scale) : amountOf(digits * pow10(-scale), 0)
 }
 
 /**
@@ -108,13 +126,13 @@ export function readAmount(value: unknown, what: string): ExactAmount {
     return fromText(String(value), what)
   }
   if (typeof value === 'string') return fromText(value, what)
-  if (isExactAmount(value)) return { units: value.units, scale: value.scale }
+  if (isExactAmount(value)) return amountOf(value.units, value.scale)
   throw badOption(`${what} must be a number, a decimal string or an ExactAmount`)
 }
 
 /** `amount` at a scale ≥ its own (exact: only adds zeros). */
 function widen(amount: ExactAmount, scale: number): ExactAmount {
-  return scale === amount.scale ? amount : { units: amount.units * pow10(scale - amount.scale), scale }
+  return scale === amount.scale ? amount : amountOf(amount.units * pow10(scale - amount.scale), scale)
 }
 
 /** The sum of any number of amounts, exact, at the largest scale among them (0 for none). */
@@ -122,12 +140,12 @@ export function addAmounts(...amounts: ExactAmount[]): ExactAmount {
   const scale = Math.max(0, ...amounts.map((a) => a.scale))
   let units = 0n
   for (const a of amounts) units += widen(a, scale).units
-  return { units, scale }
+  return amountOf(units, scale)
 }
 
 /** `a − b`, exact, at the larger of the two scales. */
 export function subAmounts(a: ExactAmount, b: ExactAmount): ExactAmount {
-  return addAmounts(a, { units: -b.units, scale: b.scale })
+  return addAmounts(a, amountOf(-b.units, b.scale))
 }
 
 /**
@@ -142,14 +160,14 @@ export function roundAmount(amount: ExactAmount, options: RoundingOptions = {}):
   const divisor = pow10(amount.scale - scale)
   const quotient = amount.units / divisor // truncates towards zero
   const remainder = amount.units % divisor // carries the sign of units
-  if (remainder === 0n) return { units: quotient, scale }
+  if (remainder === 0n) return amountOf(quotient, scale)
   const away = amount.units < 0n ? -1n : 1n
   const twice = (remainder < 0n ? -remainder : remainder) * 2n
   let step = false
   if (rounding === 'up') step = true
   else if (rounding === 'half-up') step = twice >= divisor
   else if (rounding === 'half-even') step = twice > divisor || (twice === divisor && quotient % 2n !== 0n)
-  return { units: step ? quotient + away : quotient, scale }
+  return amountOf(step ? quotient + away : quotient, scale)
 }
 
 /**
@@ -165,7 +183,7 @@ export function roundAmount(amount: ExactAmount, options: RoundingOptions = {}):
  * ```
  */
 export function mulAmounts(a: ExactAmount, b: ExactAmount, options: RoundingOptions = {}): ExactAmount {
-  return roundAmount({ units: a.units * b.units, scale: a.scale + b.scale }, options)
+  return roundAmount(amountOf(a.units * b.units, a.scale + b.scale), options)
 }
 
 /** −1, 0 or 1 as `a` is less than, equal to or greater than `b` (by value; scale does not matter). */
@@ -178,7 +196,7 @@ export function compareAmounts(a: ExactAmount, b: ExactAmount): -1 | 0 | 1 {
 
 /** The absolute value. */
 export function absAmount(amount: ExactAmount): ExactAmount {
-  return amount.units < 0n ? { units: -amount.units, scale: amount.scale } : amount
+  return amount.units < 0n ? amountOf(-amount.units, amount.scale) : amount
 }
 
 /** Options of {@link formatAmount}. */

@@ -5,7 +5,7 @@
 
 import { badOption } from '../resolve.js'
 import type { Invoice, InvoiceDetail } from '../schemas/responses.js'
-import { type ExactAmount, readAmount } from './amount.js'
+import { amountOf, type ExactAmount, readAmount } from './amount.js'
 
 /** The five line items of an InvoiceDetail, in the seed's order; each has `_quantity`, `_rate` and `_total`. */
 export const LINE_ITEMS = [
@@ -60,7 +60,7 @@ function read(value: number, field: InvoiceDetailAmountField): ExactAmount {
   const amount = readAmount(value, what)
   // Money totals count in cents at least, so `12.3` reads as 1230 cents.
   if (MONEY_TOTALS.has(field) && amount.scale < 2) {
-    return { units: amount.units * 10n ** BigInt(2 - amount.scale), scale: 2 }
+    return amountOf(amount.units * 10n ** BigInt(2 - amount.scale), 2)
   }
   return amount
 }

@@ -300,9 +300,8 @@ class DataPlane {
       signal: resolveSignal(given.signal),
     }
     const { telemetry, resource } = this.#o
-    // Without a tracer, no span bookkeeping on the hot path.
-    if (!telemetry.tracer) return this.#request(claims, call, () => {})
-    const attributes = requestAttributes(resource, claims, telemetry.accountIds)
+    // Built only when a tracer or a channel subscriber observes the span: not on the plain hot path.
+    const attributes = () => requestAttributes(resource, claims, telemetry.accountIds)
     return traced(telemetry, 'ecis.request', attributes, async (record) => {
       const raw = await this.#request(claims, call, record)
       record('ecis.request_id', raw.requestId)

@@ -3,12 +3,13 @@
  * grant key per run, workers in as many processes as you like.
  * @module
  */
-import { Queue, type Worker } from 'bullmq'
+import type { Queue, Worker } from 'bullmq'
 import { EciConsumer } from '../consumer.js'
 import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
 import { sleep } from '../http/retry.js'
 import { defaultFetch, resolveTimeout } from '../resolve.js'
+import { type BullMQ, loadBullmq } from './bullmq.js'
 import type { GrantJobResult } from './grant-job.js'
 import { RequestLimiter } from './limiter.js'
 import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
@@ -65,11 +66,11 @@ export class EciSync {
     return [...this.#o.providers.keys()]
   }
 
-  #queue(provider: string): Queue<GrantJobData, GrantJobResult> {
+  #queue(provider: string, mq: BullMQ): Queue<GrantJobData, GrantJobResult> {
     let queue = this.#queues.get(provider)
     if (!queue) {
       const keep = { age: this.#o.keepSeconds }
-      queue = new Queue<GrantJobData, GrantJobResult>(provider, {
+      queue = new mq.Queue<GrantJobData, GrantJobResult>(provider, {
         connection: this.#o.redis,
         prefix: this.#o.prefix,
         defaultJobOptions: {
@@ -100,6 +101,7 @@ export class EciSync {
     options: ScheduleOptions = {},
   ): Promise<ScheduleResult> {
     const run = options.run === undefined ? today() : checkName(options.run, 'run')
+    const mq = await loadBullmq()
     const result: ScheduleResult = { run, scheduled: 0, duplicates: 0 }
     let batch: SyncGrantRef[] = []
     const flush = async () => {
@@ -112,7 +114,7 @@ export class EciSync {
       }
       // Jobs of grants the run held already are added too (BullMQ keeps one per id): a
       // schedule cut off between the two steps is completed by scheduling again.
-      for (const [provider, jobs] of byProvider) await this.#queue(provider).addBulk(jobs)
+      for (const [provider, jobs] of byProvider) await this.#queue(provider, mq).addBulk(jobs)
       const fresh = added.filter(Boolean).length
       result.scheduled += fresh
       result.duplicates += added.length - fresh
@@ -142,6 +144,7 @@ export class EciSync {
         'BullMQ workers need a `redis` client with maxRetriesPerRequest: null',
       )
     }
+    const mq = await loadBullmq()
     const ids = options.providers ?? [...o.providers.keys()]
     const settings = {
       lockDurationMs: resolveTimeout(options.lockDurationMs, 'lockDurationMs', 30_000),
@@ -160,7 +163,7 @@ export class EciSync {
           retry: given.retry ?? SYNC_RETRY,
           fetch: limiter.fetch(given.fetch ?? defaultFetch),
         })
-        const parts = { queue: this.#queue(id), consumer, limiter, log: this.#log }
+        const parts = { mq, queue: this.#queue(id, mq), consumer, limiter, log: this.#log }
         workers.push(startProviderWorker(o, provider, parts, settings))
       }
     } catch (error) {

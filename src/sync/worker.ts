@@ -5,9 +5,10 @@
  * @internal
  * @module
  */
-import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq'
+import type { Job, Queue, Worker } from 'bullmq'
 import type { EciConsumer } from '../consumer.js'
 import { EciConfigError, EciError, EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
+import type { BullMQ } from './bullmq.js'
 import { type GrantJobContext, type GrantJobResult, syncGrant } from './grant-job.js'
 import { jobContext, type RequestLimiter } from './limiter.js'
 import type { ResolvedProvider, ResolvedSyncOptions } from './options.js'
@@ -63,10 +64,10 @@ const reasonOf = (error: unknown) => (error instanceof EciError ? error.code : E
 export function startProviderWorker(
   o: ResolvedSyncOptions,
   provider: ResolvedProvider,
-  parts: { queue: Queue; consumer: EciConsumer; limiter: RequestLimiter; log: RunLog },
+  parts: { mq: BullMQ; queue: Queue; consumer: EciConsumer; limiter: RequestLimiter; log: RunLog },
   settings: WorkerSettings,
 ): Worker<GrantJobData, GrantJobResult> {
-  const { queue, limiter, log } = parts
+  const { mq, queue, limiter, log } = parts
   const ctx: GrantJobContext = { o, provider, consumer: parts.consumer, log, ...settings }
   const process = async (job: Job<GrantJobData, GrantJobResult>): Promise<GrantJobResult> => {
     const { key, run } = job.data
@@ -80,15 +81,15 @@ export function startProviderWorker(
         // The whole provider waits, not just this job; the job goes back to the queue unpenalised.
         const ms = ((error as EciHttpError).retryAfter ?? 1) * 1000
         await Promise.all([queue.rateLimit(ms), limiter.pause(ms)])
-        throw Worker.RateLimitError()
+        throw mq.Worker.RateLimitError()
       }
       const transient = isTransient(error)
       if (!transient || job.attemptsMade + 1 >= o.attempts) await log.outcome(run, ref, 'failed', reasonOf(error))
-      if (!transient) throw new UnrecoverableError(`${reasonOf(error)}: ${(error as Error)?.message ?? error}`)
+      if (!transient) throw new mq.UnrecoverableError(`${reasonOf(error)}: ${(error as Error)?.message ?? error}`)
       throw error
     }
   }
-  const worker = new Worker<GrantJobData, GrantJobResult>(queue.name, process, {
+  const worker = new mq.Worker<GrantJobData, GrantJobResult>(queue.name, process, {
     connection: o.redis,
     prefix: o.prefix,
     concurrency: provider.concurrency,

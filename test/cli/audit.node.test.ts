@@ -91,6 +91,16 @@ describe('ecis audit', () => {
     expect(JSON.parse(beyond.stdout)).toMatchObject({ errors: 1, warnings: 0 })
   })
 
+  it('reports the credits of a gas account in therm, the credit_unit the mock sends for gas, not kWh', async () => {
+    const w = await setup()
+    const gas = w.grant.accounts.find((a) => w.fixtures.account(a)!.basic.account_type === 'gas')!
+    const invoices = w.fixtures.account(gas)!.invoices
+    expect(new Set(invoices.map((i) => [i.delivery_unit, i.credit_unit].join()))).toEqual(new Set(['therm,therm']))
+    const { code, stdout } = await w.run(['audit', gas, '--json'])
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).credit).toMatchObject({ unit: 'therm' })
+  })
+
   it('audits only invoices dated on or after --since', async () => {
     const w = await setup()
     const invoices = w.fixtures.account(w.account)!.invoices

@@ -120,6 +120,28 @@ describe('ecis basic / invoice / invoice-detail', () => {
     noSecrets(r.stderr, w.grant)
   })
 
+  it("names the grant's accounts when the provider answers 404 for an account the grant does not hold", async () => {
+    const w = await setup()
+    for (const args of [
+      ['basic', '9999-999'],
+      ['invoices', '9999-999'],
+      ['audit', '9999-999', '--json'],
+    ]) {
+      const r = await w.run([...args, '--grant-file', w.grantFile])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(`404 not_found`)
+      expect(r.stderr).toContain(
+        `9999-999 is not one of the grant's accounts: ${w.grant.accounts.join(', ')} (see "ecis accounts")`,
+      )
+      expect(r.stdout).toBe('')
+    }
+    // An account the grant holds keeps the provider's plain answer.
+    w.server.provider.fault({ endpoint: 'eci', status: 404, times: 1 })
+    const granted = await w.run(['basic', w.grant.accounts[0]!, '--grant-file', w.grantFile])
+    expect(granted.stderr).toContain('404')
+    expect(granted.stderr).not.toContain("grant's accounts")
+  })
+
   it('rewrites the grant file (0600) when the session refreshes the tokens', async () => {
     const w = await setup()
     w.server.provider.expireAccessTokens()

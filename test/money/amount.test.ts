@@ -167,3 +167,31 @@ describe('exactAmounts', () => {
     expect(() => exactAmounts(null as never)).toThrow('expected an Invoice or InvoiceDetail object')
   })
 })
+
+describe('JSON', () => {
+  it('JSON.stringify(exactAmount(…)) gives the decimal string, which exactAmount reads back', () => {
+    expect(JSON.stringify(exactAmount('12.30'))).toBe('"12.30"')
+    expect(JSON.stringify({ total: exactAmount(-0.05) })).toBe('{"total":"-0.05"}')
+    const back = exactAmount(JSON.parse(JSON.stringify(exactAmount('1e-7'))))
+    expect(compareAmounts(back, exactAmount('0.0000001'))).toBe(0)
+  })
+
+  it('every amount the arithmetic returns serialises, and toJSON is no own field', () => {
+    const sum = addAmounts(exactAmount('1.10'), exactAmount('2.205'))
+    const results = [
+      sum,
+      subAmounts(sum, exactAmount(1)),
+      mulAmounts(exactAmount('3'), exactAmount('0.125')),
+      roundAmount(sum),
+      absAmount(exactAmount('-4.5')),
+    ]
+    expect(JSON.stringify(results)).toBe('["3.305","2.305","0.38","3.31","4.5"]')
+    expect(Object.keys(sum)).toEqual(['units', 'scale'])
+  })
+
+  it('exactAmounts(detail) serialises with JSON.stringify', () => {
+    const detail = fixtures({ seed: 3 }).accounts()[0]!.invoices[0]!
+    const json = JSON.parse(JSON.stringify(exactAmounts(detail))) as Record<string, string>
+    expect(json.invoice_total).toBe(detail.invoice_total.toFixed(2))
+  })
+})

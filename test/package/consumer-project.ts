@@ -67,9 +67,14 @@ export interface ConsumerProject {
 
 /**
  * A project directory with `files` written, the tarball installed as node_modules/ecis-consumer,
- * and links to this repository's copies of the package's dependencies and peers plus `tools`.
+ * and links to this repository's copies of the package's dependencies and peers plus `tools`,
+ * except the packages named in `without` (an app that did not install an optional peer).
  */
-export async function consumerProject(files: Record<string, string>, tools: string[] = []): Promise<ConsumerProject> {
+export async function consumerProject(
+  files: Record<string, string>,
+  tools: string[] = [],
+  without: string[] = [],
+): Promise<ConsumerProject> {
   const tarball = await packTarball()
   const pkg = await packageJson()
   const dir = await mkdtemp(join(tmpdir(), 'ecis-consumer-project-'))
@@ -77,6 +82,7 @@ export async function consumerProject(files: Record<string, string>, tools: stri
   await mkdir(installed, { recursive: true })
   await run('tar', ['-xzf', tarball.file, '-C', installed, '--strip-components=1'])
   const links = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {}), ...tools])
+  for (const name of without) links.delete(name)
   for (const name of links) {
     const target = join(ROOT, 'node_modules', name)
     const link = join(dir, 'node_modules', name)

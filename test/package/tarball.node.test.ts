@@ -24,9 +24,10 @@ const atLeast = (a: number[], b: number[]) => {
 }
 
 describe('the packed tarball', () => {
-  it('ships dist, the docs, README and CHANGELOG, and no sources or tests', () => {
+  it('ships dist, the docs, the examples, README and CHANGELOG, and no sources or tests', () => {
     const top = new Set(tarball.files.map((f) => f.split('/')[0]))
-    expect([...top].sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist', 'docs', 'package.json'].sort())
+    expect([...top].sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist', 'docs', 'examples', 'package.json'].sort())
+    expect(tarball.files).toEqual(expect.arrayContaining(['examples/README.md', 'examples/fleet-sync/fleet.ts']))
     expect(tarball.files).toEqual(expect.arrayContaining(['docs/protocol.md', 'docs/testing.md', 'docs/cli.md']))
   })
 
@@ -52,13 +53,16 @@ describe('the packed tarball', () => {
 })
 
 describe('package.json', () => {
-  it('names the repository, homepage and bug tracker the npm page links to', async () => {
+  it('names no repository, homepage or bug tracker until the project has a public one: no placeholder URL', async () => {
     const pkg = await packageJson()
-    const repository = pkg.repository as { type: string; url: string }
-    expect(repository.type).toBe('git')
-    const base = repository.url.replace(/^git\+/, '').replace(/\.git$/, '')
-    expect(pkg.homepage).toBe(`${base}#readme`)
-    expect((pkg.bugs as { url: string }).url).toBe(`${base}/issues`)
+    expect(pkg.repository).toBeUndefined()
+    expect(pkg.homepage).toBeUndefined()
+    expect(pkg.bugs).toBeUndefined()
+    const pages = tarball.files.filter((f) => f === 'README.md' || /^docs\/[^/]+\.md$/.test(f))
+    for (const page of pages) {
+      const text = await readFile(join(ROOT, page), 'utf8')
+      expect(text, page).not.toMatch(/github\.com\/ecis-consumer/)
+    }
   })
 
   it('engines.node is no lower than any dependency needs, nor than require(esm) for the CJS build', async () => {

@@ -21,7 +21,7 @@ import type { InvoiceDetail } from '../../schemas/index.js'
 import { isCalendarDate } from '../../schemas/index.js'
 import { integer, parse, positionals } from '../args.js'
 import { type CliIo, json, line, UsageError } from '../io.js'
-import { DeviationLog, openStoredSession } from '../stored-session.js'
+import { DeviationLog, forAccount, openStoredSession } from '../stored-session.js'
 import { table } from '../table.js'
 import { COMMON, DATA_OPTIONS } from './data.js'
 
@@ -113,7 +113,7 @@ export function creditTotals(details: readonly InvoiceDetail[]) {
   const balance = subAmounts(addAmounts(carriedIn, fresh), allocated)
   const remaining = exactAmount(details.at(-1)?.credit_remaining_total ?? 0)
   return {
-    unit: details.at(-1)?.credit_unit ?? 'kWh',
+    unit: details.at(-1)?.credit_unit,
     carriedIn: formatAmount(carriedIn),
     new: formatAmount(fresh),
     allocated: formatAmount(allocated),
@@ -160,8 +160,10 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     onDeviation: deviations.add,
   })
   const details: InvoiceDetail[] = []
-  const history = session.invoices(account, { detail: true, since, concurrency, signal: io.signal })
-  for await (const detail of history) details.push(detail)
+  await forAccount(session, account, async () => {
+    const history = session.invoices(account, { detail: true, since, concurrency, signal: io.signal })
+    for await (const detail of history) details.push(detail)
+  })
   const findings = auditHistory(details, options)
   deviations.print(io.stderr)
   const errors = findings.filter((f) => f.severity === 'error').length

@@ -11,7 +11,7 @@ import { defaultGrantFile, readGrant } from '../grant-store.js'
 import { type CliIo, json, line, UsageError } from '../io.js'
 import { fields } from '../output.js'
 import { type Progress, progress } from '../progress.js'
-import { DeviationLog, GRANT_OPTIONS, GRANT_OPTIONS_USAGE, openStoredSession } from '../stored-session.js'
+import { DeviationLog, forAccount, GRANT_OPTIONS, GRANT_OPTIONS_USAGE, openStoredSession } from '../stored-session.js'
 import { detailColumns, table, usd } from '../table.js'
 
 /** Option lines shared by the data commands (grant, --lenient, --json). */
@@ -147,12 +147,16 @@ export function singleCommand(which: One) {
       onDeviation: deviations.add,
     })
     const call = { signal: io.signal }
-    const result =
-      which === 'basic'
-        ? await session.basic(account as string, call)
-        : which === 'invoice'
-          ? await session.invoice(account as string, invoice as string, call)
-          : await session.invoiceDetail(account as string, invoice as string, call)
+    const result = await forAccount(
+      session,
+      account as string,
+      (): Promise<object> =>
+        which === 'basic'
+          ? session.basic(account as string, call)
+          : which === 'invoice'
+            ? session.invoice(account as string, invoice as string, call)
+            : session.invoiceDetail(account as string, invoice as string, call),
+    )
     deviations.print(io.stderr)
     if (values.json) json(io.stdout, result)
     else line(io.stdout, fields(result))
@@ -191,15 +195,17 @@ export async function invoicesCommand(args: string[], io: CliIo): Promise<number
   }
   const invoices: (Invoice | InvoiceDetail)[] = []
   try {
-    for await (const invoice of session.invoices(account, {
-      detail,
-      since,
-      concurrency,
-      onProgress,
-      signal: io.signal,
-    })) {
-      invoices.push(invoice)
-    }
+    await forAccount(session, account, async () => {
+      for await (const invoice of session.invoices(account, {
+        detail,
+        since,
+        concurrency,
+        onProgress,
+        signal: io.signal,
+      })) {
+        invoices.push(invoice)
+      }
+    })
   } finally {
     bar?.done()
   }

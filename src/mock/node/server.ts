@@ -5,9 +5,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { getResponse } from 'msw'
+import { loadPeer } from '../../peer.js'
 import { escapeHtml, MAX_BODY } from '../http.js'
-import { createMockProvider } from '../provider.js'
 import type { MockClient, MockProvider, MockProviderOptions } from '../types.js'
 
 /** Options of {@link startMockProviderServer}: the provider's options plus where to listen. */
@@ -152,6 +151,12 @@ function notFound(): Response {
  */
 export async function startMockProviderServer(options: MockProviderServerOptions = {}): Promise<MockProviderServer> {
   const { port = 0, host = '127.0.0.1', issuer: wantedIssuer, clients = [], ...providerOptions } = options
+  // msw (an optional peer) and the provider that builds on it load here, not when the entry is
+  // imported: without msw this rejects with an error that says to install it. One after the
+  // other: the CommonJS build's provider require()s msw, which Node refuses while an import() of
+  // it is still in flight (ERR_REQUIRE_ESM_RACE_CONDITION).
+  const { getResponse } = await loadPeer('msw', 'ecis-consumer/mock/node', () => import('msw'))
+  const { createMockProvider } = await import('../provider.js')
   let provider: MockProvider | undefined
   let origins: string[] = []
 
