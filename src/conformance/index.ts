@@ -7,9 +7,11 @@ export { CONFORMANCE_TESTS, type ConformanceLevel, type ConformanceTestSpec } fr
 export type { ConformanceOptions } from './options.js'
 export {
   type ConformanceEvidence,
+  ConformanceEvidenceSchema,
   type ConformanceProgress,
   type ConformanceReport,
   ConformanceReportSchema,
   type ConformanceResult,
+  ConformanceResultSchema,
 } from './report.js'
 export { runConformance } from './run.js'

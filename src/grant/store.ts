@@ -84,6 +84,7 @@ export interface GrantLock {
  *
  * @example
  * ```ts
+ * import { memoryGrantStore } from 'ecis-consumer'
  * const store = memoryGrantStore()
  * const version = await store.put('customer-42', grant, { ifVersion: 0 })   // create
  * const lock = await store.lock('customer-42', { ttlMs: 30_000, waitMs: 5_000 })
