@@ -15,6 +15,11 @@ export const ErrorCode = {
   INVALID_KEY: 'ERR_ECI_INVALID_KEY',
   /** The provider's metadata is missing something the SDK needs, or contradicts the options. */
   INVALID_METADATA: 'ERR_ECI_INVALID_METADATA',
+  /**
+   * An encrypted grant store holds a record it cannot decrypt: encrypted under a key id not in
+   * its `keys`, or altered (the AES-GCM tag does not verify).
+   */
+  GRANT_DECRYPTION: 'ERR_ECI_GRANT_DECRYPTION',
 
   // EciConsentError
   /** The customer (resource owner) refused consent (`access_denied`). */
@@ -71,6 +76,8 @@ export const ErrorCode = {
   REFRESH_OUTCOME_UNKNOWN: 'ERR_ECI_REFRESH_OUTCOME_UNKNOWN',
   /** Another instance held the grant's refresh lock longer than the wait allowed. */
   GRANT_LOCK_TIMEOUT: 'ERR_ECI_GRANT_LOCK_TIMEOUT',
+  /** A remote signer (KMS, HSM) threw, timed out or returned no signature; the message names the key id. */
+  SIGNER_FAILED: 'ERR_ECI_SIGNER_FAILED',
 } as const
 
 /** Union of every {@link ErrorCode} value. */
@@ -121,6 +128,7 @@ export type ConfigErrorCode =
   | typeof ErrorCode.INVALID_OPTION
   | typeof ErrorCode.INVALID_KEY
   | typeof ErrorCode.INVALID_METADATA
+  | typeof ErrorCode.GRANT_DECRYPTION
 
 /** Bad options or arguments: a programming or configuration mistake. Retrying will not help. */
 export class EciConfigError extends EciError {

@@ -86,6 +86,7 @@ export {
   type RawEciResponse,
 } from './request/client.js'
 export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyInput } from './request/keys.js'
+export { DEFAULT_SIGNER_TIMEOUT_MS, type RemoteSigner } from './request/remote-signer.js'
 export type { ProviderJwks } from './request/response-jwt.js'
 export {
   DEFAULT_REQUEST_JWT_TTL,

@@ -10,6 +10,7 @@ import { type Resend, type ResolvedRetry, withRetries } from '../http/retry.js'
 import { hostOf } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import { serverMetadata } from './authorization-server.js'
+import { retryOnDpopNonce } from './dpop.js'
 import { fromOAuthError, type OAuthOperation } from './errors.js'
 
 /** What the token endpoint needs besides the openid-client configuration. */
@@ -17,8 +18,10 @@ export interface TokenEndpointOptions {
   clientId: string
   /** The ECI resource (RFC 8707) every token is asked for. */
   resource: string
-  dpop: oidc.DPoPHandle | undefined
-  /** The DPoP key's thumbprint, recorded in DPoP-bound grants. */
+  /**
+   * The thumbprint of the DPoP key token requests prove (the client authentication adds the
+   * proof), recorded in DPoP-bound grants; `undefined` without DPoP.
+   */
   dpopJkt: string | undefined
   /** Seconds the provider accepts the previous refresh token after rotation (0: never resend). */
   refreshReuseWindow: number
@@ -74,7 +77,8 @@ export class TokenEndpoint {
    * so openid-client signs a new client assertion and DPoP proof for every attempt.
    */
   #retried<T>(operation: OAuthOperation, resend: Resend, work: () => Promise<T>): Promise<T> {
-    return withRetries(work, { policy: this.#o.retry, resend, what: `The ${operation}` })
+    const dpop = this.#o.dpopJkt !== undefined
+    return withRetries(() => retryOnDpopNonce(work, dpop), { policy: this.#o.retry, resend, what: `The ${operation}` })
   }
 
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
@@ -120,7 +124,6 @@ export class TokenEndpoint {
               idTokenExpected: false,
             },
             { resource: this.#o.resource },
-            { DPoP: this.#o.dpop },
           )
           .catch((error) => {
             throw this.#fail(error, 'code exchange', [input.code, input.codeVerifier], true)
@@ -146,12 +149,7 @@ export class TokenEndpoint {
     const resend: Resend = this.#o.refreshReuseWindow > 0 ? 'any' : 'unprocessed'
     const tokens = await this.#retried('token refresh', resend, () =>
       oidc
-        .refreshTokenGrant(
-          this.#config,
-          from.refreshToken as string,
-          { resource: this.#o.resource },
-          { DPoP: this.#o.dpop },
-        )
+        .refreshTokenGrant(this.#config, from.refreshToken as string, { resource: this.#o.resource })
         .catch((error) => {
           throw this.#fail(error, 'token refresh', secrets, true)
         }),
