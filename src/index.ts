@@ -85,6 +85,13 @@ export {
   type InvalidTokenState,
   type RawEciResponse,
 } from './request/client.js'
+export {
+  type JwksHandlerOptions,
+  jwksHandler,
+  type PublicJwks,
+  type PublishableKey,
+  publicJwks,
+} from './request/jwks.js'
 export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyInput } from './request/keys.js'
 export { DEFAULT_SIGNER_TIMEOUT_MS, type RemoteSigner } from './request/remote-signer.js'
 export type { ProviderJwks } from './request/response-jwt.js'

@@ -166,6 +166,12 @@ export interface MockClient {
    */
   jwks?: { keys: JWK[] } | undefined
   /**
+   * Instead of `jwks`: the URL of the client's JWKS (RFC 7591 `jwks_uri`). Fetched on first use
+   * and again whenever a JWT names a `kid` the cached set does not hold, so a client's key
+   * rotation works as it does with real providers. Fetched with the provider's `fetch`.
+   */
+  jwksUri?: string | undefined
+  /**
    * How the client authenticates at the token, PAR and revocation endpoints.
    * @default 'private_key_jwt'
    */
@@ -238,6 +244,8 @@ export interface MockProviderOptions extends FixtureOptions {
    * @default `${issuer}/eci/v1`
    */
   resource?: string | undefined
+  /** Fetches the clients' `jwksUri` documents. @default globalThis.fetch at call time */
+  fetch?: typeof fetch | undefined
   /** Registered ECI Consumers. */
   clients: MockClient[]
   /** @default 'auto' */
