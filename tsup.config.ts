@@ -11,6 +11,7 @@ export default defineConfig([
       'postgres/index': 'src/stores/postgres.ts',
       'redis/index': 'src/stores/redis.ts',
       'sync/index': 'src/sync/index.ts',
+      'testing/index': 'src/testing/index.ts',
     },
     format: ['esm', 'cjs'],
     // Declarations marked @internal (the session's constructor, resolved options) stay out of the public types.

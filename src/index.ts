@@ -28,6 +28,11 @@ export {
   type NetworkErrorCode,
   type ValidationIssue,
 } from './errors.js'
+export {
+  type EncryptedGrantStoreOptions,
+  encryptedGrantStore,
+  type GrantEncryptionKey,
+} from './grant/encrypted-store.js'
 export type { Grant } from './grant/grant.js'
 export type { InvalidInvoice, InvoicesOptions, InvoicesProgress } from './grant/invoices.js'
 export { EciSession, type SessionOptions } from './grant/session.js'
