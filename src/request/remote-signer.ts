@@ -43,7 +43,7 @@ export interface RemoteSigner {
    * ECDSA (a DER `ECDSA-Sig-Value`, as AWS KMS and Google Cloud KMS return, is converted),
    * the raw signature for RSA and Ed25519. Called once per JWT; the SDK never retries it.
    */
-  sign(data: Uint8Array): Promise<Uint8Array>
+  sign(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array>
   /**
    * How long one signature may take, in ms; past it the SDK call fails with `ERR_ECI_SIGNER_FAILED`.
    * @default 10_000
