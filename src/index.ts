@@ -90,6 +90,7 @@ export {
   type InvalidTokenState,
   type RawEciResponse,
 } from './request/client.js'
+export type { DpopKeyInput } from './request/dpop.js'
 export {
   type JwksHandlerOptions,
   jwksHandler,

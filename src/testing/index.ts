@@ -11,4 +11,6 @@ export {
   type GrantStoreUnderTest,
   grantNumber,
   grantStoreConformance,
+  type StoreServer,
+  type UnreachableStore,
 } from './conformance.js'
