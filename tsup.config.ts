@@ -13,6 +13,7 @@ const library = {
     'sync/index': 'src/sync/index.ts',
     'green-button/index': 'src/green-button/index.ts',
     'conformance/index': 'src/conformance/index.ts',
+    'testing/index': 'src/testing/index.ts',
   },
   // Declarations marked @internal (the session's constructor, resolved options) stay out of the public types.
   dts: { compilerOptions: { stripInternal: true } },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Type-checks every ```ts block of an `@example` in the TSDoc of src/ (part of `npm run check`).
+// Type-checks every ```ts block of an `@example` in the TSDoc of src/, and every ```ts block of the
+// docs listed in DOCS below (part of `npm run check`).
 //
 // Each example becomes its own module under test/.tmp/tsdoc-examples/ and is compiled by tsc
 // against the package's real types: `ecis-consumer/*` specifiers resolve to the entries' source
@@ -120,6 +121,20 @@ for await (const path of sourceFiles(join(root, 'src'))) {
     const name = `${file.replace(/[/.]/g, '_')}_${line}.ts`
     await writeFile(join(out, name), `${prelude.join('\n')}\n${code}\n`)
     origin.set(name, { file, line, offset: prelude.length })
+    files.push(name)
+  }
+}
+
+// Docs whose ```ts blocks are whole modules (they import what they use and declare the clients
+// they wrap): each block is type-checked as one, like the examples.
+const DOCS = ['docs/keys.md']
+for (const doc of DOCS) {
+  const text = await readFile(join(root, doc), 'utf8')
+  for (const m of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {
+    const line = text.slice(0, m.index).split('\n').length + 1
+    const name = `${doc.replace(/[/.]/g, '_')}_${line}.ts`
+    await writeFile(join(out, name), `${m[1]}\nexport {}\n`)
+    origin.set(name, { file: doc, line, offset: 0 })
     files.push(name)
   }
 }

@@ -4,7 +4,7 @@
  * accounts) and the SDK's error model.
  * @module
  */
-import * as oidc from 'openid-client'
+import type * as oidc from 'openid-client'
 import { authorizationParams, PROTECTED_PARAMS } from './consent/authorization-url.js'
 import { checkConsentCallback } from './consent/callback.js'
 import { type ConsentTransaction, createConsentTransaction } from './consent/transaction.js'
@@ -16,7 +16,7 @@ import type {
 } from './consumer-calls.js'
 import { EciConfigError, EciConsentError, ErrorCode } from './errors.js'
 import { assertGrant, type Grant } from './grant/grant.js'
-import { EciSession, type SessionOptions } from './grant/session.js'
+import { EciSession, type SessionBackend, type SessionOptions } from './grant/session.js'
 import { usable } from './grant/shared-refresh.js'
 import {
   checkSaveOptions,
@@ -29,6 +29,7 @@ import { boundedFetch } from './http/bounded-fetch.js'
 import { authorizationUrl, discoverAuthorizationServer, serverMetadata } from './oauth/authorization-server.js'
 import { clientAuthentication } from './oauth/client-auth.js'
 import { ProviderClock } from './oauth/clock.js'
+import { observingNonces, withDpopProof } from './oauth/dpop.js'
 import { TokenEndpoint } from './oauth/token-endpoint.js'
 import { type EciConsumerOptions, normalizeConsumerOptions, type ResolvedConsumerOptions } from './options.js'
 import {
@@ -39,9 +40,9 @@ import {
   requireRedirectUri,
   resolveEciResource,
 } from './protocol/metadata.js'
-import { constructEciClient, type EciClient, type InvalidTokenHandler } from './request/client.js'
+import { constructEciClient } from './request/client.js'
 import type { SharedClientOptions } from './request/client-options.js'
-import { createDpopProver, type DpopProver } from './request/dpop.js'
+import { DpopKeyring } from './request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from './request/keys.js'
 import { ResponseVerifier } from './request/response-jwt.js'
 import { badOption, resolveTimeout } from './resolve.js'
@@ -73,8 +74,7 @@ interface ConsumerParts {
   config: oidc.Configuration
   resource: string
   clock: ProviderClock
-  dpop: DpopProver | undefined
-  dpopHandle: oidc.DPoPHandle | undefined
+  dpop: DpopKeyring | undefined
   tokens: TokenEndpoint
   /** The ECI client options every session shares: one signing key, one provider JWKS verifier. */
   client: SharedClientOptions
@@ -116,18 +116,23 @@ export class EciConsumer {
     const clock = new ProviderClock()
     const fetch = clock.wrap(o.fetch)
     const key = await resolveSigningKey(o.signingKey, o.signingAlg, o.signingKid)
+    // The keys after the first sign nothing yet; a broken one fails now, not at the rotation.
+    await Promise.all(o.signingKeys.slice(1).map((next) => resolveSigningKey(next)))
     const authKey =
       o.clientAuth.method !== 'private_key_jwt' || o.clientAuth.key === o.signingKey
         ? key
         : await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
-    const auth = clientAuthentication(o.clientAuth, authKey, clock.now)
-    const oauth = boundedFetch(fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent })
+    const dpop = o.dpop ? await DpopKeyring.create(o.dpop === true ? [true] : o.dpop.keys) : undefined
+    const auth = withDpopProof(clientAuthentication(o.clientAuth, authKey, clock.now), dpop?.first, clock.now)
+    const oauth = observingNonces(
+      boundedFetch(fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent }),
+      dpop?.first,
+    )
     const config = await traced(o.telemetry, 'ecis.oauth.discovery', { 'server.address': o.issuer.hostname }, () =>
       discoverAuthorizationServer({ ...o, auth, fetch: oauth }),
     )
     const metadata = serverMetadata(config)
     const resource = checkProvider(o, metadata, key)
-    const dpop = o.dpop ? await createDpopProver(o.dpop === true ? true : o.dpop.key) : undefined
     const client: SharedClientOptions = Object.freeze({
       resource,
       clientId: o.clientId,
@@ -149,18 +154,16 @@ export class EciConsumer {
         : undefined,
       clock: clock.now,
     })
-    const dpopHandle = dpop ? oidc.getDPoPHandle(config, dpop.keyPair) : undefined
     const tokens = new TokenEndpoint(config, {
       clientId: o.clientId,
       resource,
-      dpop: dpopHandle,
-      dpopJkt: dpop?.jkt,
+      dpopJkt: dpop?.first.jkt,
       refreshReuseWindow: o.refreshReuseWindow,
       telemetry: o.telemetry,
       clientSecret: o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined,
       retry: o.retry,
     })
-    return new EciConsumer({ o, config, resource, clock, dpop, dpopHandle, tokens, client })
+    return new EciConsumer({ o, config, resource, clock, dpop, tokens, client })
   }
 
   /** The provider's metadata, as discovered. */
@@ -208,11 +211,11 @@ export class EciConsumer {
       }
       params.set(name, String(value))
     }
-    if (this.#p.dpop) params.set('dpop_jkt', this.#p.dpop.jkt)
+    if (this.#p.dpop) params.set('dpop_jkt', this.#p.dpop.first.jkt)
     const par = metadata.pushed_authorization_request_endpoint !== undefined
     const url = await traced(o.telemetry, 'ecis.oauth.authorization_request', { 'ecis.par': par }, () =>
       authorizationUrl(this.#p.config, params, {
-        dpop: this.#p.dpopHandle,
+        dpop: this.#p.dpop !== undefined,
         retry: o.retry,
         secrets: [o.clientAuth.method === 'client_secret_basic' ? o.clientAuth.secret : undefined],
       }),
@@ -301,10 +304,8 @@ export class EciConsumer {
     const g = this.#checkGrant(stored.grant)
     const refresh = (from: Grant, mayResend: () => Promise<boolean>) => tokens.refresh(from, mayResend)
     const shared = { store, key, refresh, refreshReuseWindow: o.refreshReuseWindow, lockTtlMs, lockWaitMs }
-    return new EciSession(g, {
-      ...storeBackend(shared, o.telemetry, (from) => tokens.revoke(from)),
-      client: (accessToken, onInvalidToken) => this.#client(accessToken, onInvalidToken, g.tokenType === 'DPoP'),
-    })
+    const backend = storeBackend(shared, o.telemetry, (from) => tokens.revoke(from))
+    return new EciSession(g, { ...backend, ...this.#dataPlane(g, backend.refresh) })
   }
 
   /**
@@ -318,9 +319,8 @@ export class EciConsumer {
       g,
       {
         now: () => Date.now() / 1000,
-        refresh: (from) => tokens.refresh(from),
         revoke: (from) => tokens.revoke(from),
-        client: (accessToken, onInvalidToken) => this.#client(accessToken, onInvalidToken, g.tokenType === 'DPoP'),
+        ...this.#dataPlane(g, (from) => tokens.refresh(from)),
       },
       options,
     )
@@ -336,7 +336,7 @@ export class EciConsumer {
       // Never send a token to an endpoint it was not issued for.
       throw badOption('The grant was issued for another ECI resource than this consumer uses')
     }
-    if (g.dpopJkt !== undefined && g.dpopJkt !== dpop?.jkt) {
+    if (g.dpopJkt !== undefined && !dpop?.has(g.dpopJkt)) {
       throw new EciConfigError(
         ErrorCode.INVALID_KEY,
         dpop
@@ -347,12 +347,13 @@ export class EciConsumer {
     return g
   }
 
-  #client(accessToken: () => Promise<string>, onInvalidToken: InvalidTokenHandler, dpopBound: boolean): EciClient {
-    return constructEciClient({
-      ...this.#p.client,
-      accessToken,
-      onInvalidToken,
-      dpop: dpopBound ? this.#p.dpop : undefined,
-    })
+  /** A session's data client and refresh; DPoP proofs follow the key its current grant is bound to. */
+  #dataPlane(g: Grant, refresh: (from: Grant) => Promise<Grant>): Pick<SessionBackend, 'refresh' | 'client'> {
+    const bound = g.tokenType === 'DPoP' ? this.#p.dpop?.session(g, refresh) : undefined
+    return {
+      refresh: bound?.refresh ?? refresh,
+      client: (accessToken, onInvalidToken) =>
+        constructEciClient({ ...this.#p.client, accessToken, onInvalidToken, dpop: bound?.prover }),
+    }
   }
 }

@@ -27,6 +27,11 @@ export {
   type NetworkErrorCode,
   type ValidationIssue,
 } from './errors.js'
+export {
+  type EncryptedGrantStoreOptions,
+  encryptedGrantStore,
+  type GrantEncryptionKey,
+} from './grant/encrypted-store.js'
 export type { Grant } from './grant/grant.js'
 export type { InvalidInvoice, InvoicesOptions, InvoicesProgress } from './grant/invoices.js'
 export { memoryGrantStore } from './grant/memory-store.js'
@@ -84,7 +89,16 @@ export {
   type InvalidTokenState,
   type RawEciResponse,
 } from './request/client.js'
+export type { DpopKeyInput } from './request/dpop.js'
+export {
+  type JwksHandlerOptions,
+  jwksHandler,
+  type PublicJwks,
+  type PublishableKey,
+  publicJwks,
+} from './request/jwks.js'
 export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyInput } from './request/keys.js'
+export { DEFAULT_SIGNER_TIMEOUT_MS, type RemoteSigner } from './request/remote-signer.js'
 export type { ProviderJwks } from './request/response-jwt.js'
 export {
   DEFAULT_REQUEST_JWT_TTL,

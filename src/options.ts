@@ -8,6 +8,7 @@ import { DEFAULT_CONSENT_TTL } from './consent/transaction.js'
 import type { ResolvedRetry, RetryOptions } from './http/retry.js'
 import { requireHttpsUrl, requireIssuer, requireRedirectUri } from './protocol/metadata.js'
 import { resolveRequestOptions } from './request/client-options.js'
+import type { DpopKeyInput } from './request/dpop.js'
 import type { SigningKeyInput } from './request/keys.js'
 import { badOption, resolveNonEmptyString, resolveSeconds } from './resolve.js'
 import type { Deviation, ValidationMode } from './schemas/parse.js'
@@ -23,7 +24,7 @@ import type { ResolvedTelemetry, TelemetryOptions } from './telemetry.js'
 export type ClientAuthOption =
   | {
       method: 'private_key_jwt'
-      /** The client's private key: private JWK, PKCS8 PEM or private `CryptoKey`. */
+      /** The client's private key: private JWK, PKCS8 PEM, private `CryptoKey` or a `RemoteSigner` (KMS, HSM). */
       key: SigningKeyInput
       /** Algorithm of `key` (RSA keys). @default from the key; PS256 for RSA */
       alg?: string
@@ -51,8 +52,17 @@ export type AssertionAudience = 'issuer' | 'endpoint' | 'token_endpoint'
 
 const ASSERTION_AUDIENCES: readonly AssertionAudience[] = ['issuer', 'endpoint', 'token_endpoint']
 
-/** DPoP (RFC 9449): `true` for an in-memory key, or a key pair the app persists. */
-export type DpopOption = boolean | { key: CryptoKeyPair | JsonWebKey }
+/**
+ * DPoP (RFC 9449): `true` for an in-memory key; `{ key }` for a key the app persists (a private
+ * JWK, a `CryptoKeyPair` or a `RemoteSigner`); `{ keys: [next, current, …] }` while rotating it:
+ * new tokens are bound to the first key, and a grant bound to another listed key keeps using that
+ * key until its next refresh binds the first.
+ * @see docs/keys.md (rotating the DPoP key)
+ */
+export type DpopOption =
+  | boolean
+  | { key: Exclude<DpopKeyInput, true> }
+  | { keys: readonly [Exclude<DpopKeyInput, true>, ...Exclude<DpopKeyInput, true>[]] }
 
 /** Options of {@link EciConsumer.discover}. */
 export interface EciConsumerOptions extends TelemetryOptions {
@@ -70,8 +80,20 @@ export interface EciConsumerOptions extends TelemetryOptions {
    * @see https://www.rfc-editor.org/rfc/rfc7523 (private_key_jwt)
    */
   clientAuth?: ClientAuthOption
-  /** Key that signs ECI request JWTs: private JWK, PKCS8 PEM or private CryptoKey. @default clientAuth.key */
+  /**
+   * Key that signs ECI request JWTs: private JWK, PKCS8 PEM, private CryptoKey or a
+   * `RemoteSigner` (KMS, HSM).
+   * @default clientAuth.key
+   */
   signingKey?: SigningKeyInput
+  /**
+   * The request-signing keys while rotating: `[next, current, …]`. The first signs (and is the
+   * default `clientAuth.key`); every key is checked at discovery, and all belong in the JWKS the
+   * provider knows (`publicJwks(signingKeys)`). Instead of `signingKey`, `signingAlg` and
+   * `signingKid` (each key carries its own `alg` and `kid`).
+   * @see docs/keys.md (rotation)
+   */
+  signingKeys?: readonly [SigningKeyInput, ...SigningKeyInput[]]
   /** Algorithm of `signingKey` (RSA keys). @default from the key; PS256 for RSA */
   signingAlg?: string
   /** `kid` of `signingKey`. @default the JWK's kid, else its thumbprint */
@@ -143,6 +165,8 @@ export interface ResolvedConsumerOptions {
   readonly clientId: string
   readonly clientAuth: ClientAuthOption
   readonly signingKey: SigningKeyInput
+  /** Every configured signing key, the signing one first. */
+  readonly signingKeys: readonly SigningKeyInput[]
   readonly signingAlg: string | undefined
   readonly signingKid: string | undefined
   readonly redirectUri: string | undefined
@@ -153,7 +177,8 @@ export interface ResolvedConsumerOptions {
   readonly retry: ResolvedRetry
   readonly validation: ValidationMode
   readonly onDeviation: ((deviation: Deviation) => void) | undefined
-  readonly dpop: false | true | { readonly key: CryptoKeyPair | JsonWebKey }
+  /** DPoP keys, the one new tokens are bound to first. */
+  readonly dpop: false | true | { readonly keys: readonly Exclude<DpopKeyInput, true>[] }
   readonly allowInsecureRequests: boolean
   readonly requestJwtExpiresIn: number
   readonly consentTtl: number
@@ -161,12 +186,11 @@ export interface ResolvedConsumerOptions {
   readonly telemetry: ResolvedTelemetry
 }
 
-function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
+function resolveClientAuth(options: EciConsumerOptions, signingKey: SigningKeyInput | undefined): ClientAuthOption {
   const clientAuth = options.clientAuth
   if (clientAuth === undefined) {
-    if (options.signingKey === undefined || options.signingKey === null)
-      throw badOption('Give `clientAuth` or `signingKey`')
-    return { method: 'private_key_jwt', key: options.signingKey }
+    if (signingKey === undefined || signingKey === null) throw badOption('Give `clientAuth` or `signingKey`')
+    return { method: 'private_key_jwt', key: signingKey }
   }
   switch (clientAuth?.method) {
     case 'private_key_jwt':
@@ -191,11 +215,31 @@ function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
 function resolveDpop(dpop: unknown): ResolvedConsumerOptions['dpop'] {
   if (dpop === undefined || dpop === false) return false
   if (dpop === true) return true
-  const key = (dpop as { key?: unknown } | null)?.key
-  if (key === null || typeof key !== 'object') {
-    throw badOption('`dpop` must be true, false or { key } with a private JWK or CryptoKeyPair')
+  const given = dpop as { key?: unknown; keys?: unknown } | null
+  const keys = Array.isArray(given?.keys) ? given.keys : given?.key === undefined ? undefined : [given.key]
+  if (!keys || keys.length === 0 || keys.some((k) => k === null || typeof k !== 'object')) {
+    throw badOption(
+      '`dpop` must be true, false, { key } or { keys: [next, current] } with private JWKs, CryptoKeyPairs or RemoteSigners',
+    )
   }
-  return Object.freeze({ key: key as CryptoKeyPair | JsonWebKey })
+  return Object.freeze({ keys: Object.freeze([...keys]) as Exclude<DpopKeyInput, true>[] })
+}
+
+/** `signingKeys` (the first signs) or `signingKey`, never both. */
+function resolveSigningKeys(options: EciConsumerOptions): readonly SigningKeyInput[] | undefined {
+  const { signingKeys } = options
+  if (signingKeys === undefined) return undefined
+  if (
+    !Array.isArray(signingKeys) ||
+    signingKeys.length === 0 ||
+    signingKeys.some((k) => k === null || k === undefined)
+  ) {
+    throw badOption('`signingKeys` must be a non-empty array of keys: [next, current, …]')
+  }
+  if (options.signingKey !== undefined || options.signingAlg !== undefined || options.signingKid !== undefined) {
+    throw badOption('Give `signingKeys` or `signingKey` (with `signingAlg`/`signingKid`), not both')
+  }
+  return Object.freeze([...signingKeys])
 }
 
 function resolveReuseWindow(value: unknown): number {
@@ -211,9 +255,10 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
   if (options === null || typeof options !== 'object') throw badOption('EciConsumer.discover needs an options object')
   const request = resolveRequestOptions(options)
   const insecure = request.allowInsecureRequests
-  const clientAuth = resolveClientAuth(options)
+  const signingKeys = resolveSigningKeys(options)
+  const clientAuth = resolveClientAuth(options, signingKeys?.[0] ?? options.signingKey)
   const fromAuth = clientAuth.method === 'private_key_jwt' ? clientAuth : undefined
-  const signingKey = options.signingKey ?? fromAuth?.key
+  const signingKey = signingKeys?.[0] ?? options.signingKey ?? fromAuth?.key
   if (signingKey === undefined || signingKey === null) {
     throw badOption(
       '`signingKey` is required: ECI requests are signed JWTs (it defaults to clientAuth.key for private_key_jwt)',
@@ -226,6 +271,7 @@ export function normalizeConsumerOptions(options: EciConsumerOptions): ResolvedC
     clientId: resolveNonEmptyString(options.clientId, 'clientId'),
     clientAuth,
     signingKey,
+    signingKeys: signingKeys ?? [signingKey],
     signingAlg: options.signingAlg ?? fromAuth?.alg,
     signingKid: options.signingKid ?? fromAuth?.kid,
     redirectUri: options.redirectUri === undefined ? undefined : requireRedirectUri(options.redirectUri, insecure).href,

@@ -24,6 +24,7 @@ import {
 import { GREEN_BUTTON_USAGE, greenButtonCommand } from './commands/green-button.js'
 import { KEYGEN_USAGE, keygenCommand } from './commands/keygen.js'
 import { MOCK_USAGE, mockCommand } from './commands/mock.js'
+import { REGISTRATION_USAGE, registrationCommand } from './commands/registration.js'
 import { debugReport, SecretSet, scrub } from './debug.js'
 import { runDemo } from './demo.js'
 import { type CliIo, line, UsageError } from './io.js'
@@ -142,6 +143,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a key pair: private key file (0600), public JWKS to register',
     usage: KEYGEN_USAGE,
     run: keygenCommand,
+  },
+  registration: {
+    synopsis: 'registration --key FILE --redirect-uri URI',
+    summary: 'the client registration (RFC 7591 JSON) to send a utility',
+    usage: REGISTRATION_USAGE,
+    run: registrationCommand,
   },
 }
 

@@ -6,6 +6,7 @@
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import type { EciRequestClaims } from '../protocol/claims.js'
+import { type ResolvedSigningKey, resolveSigningKey } from '../request/keys.js'
 import { MAX_REQUEST_JWT_TTL, newJti } from '../request/sign.js'
 import { claimsOf, type EciContext } from './eci-valid.js'
 import { fail, type Outcome, pass, refusal, skip } from './runner.js'
@@ -30,7 +31,9 @@ async function strangerKey(alg: string) {
 async function jwtRefusals(c: EciContext, control: EciRequestClaims): Promise<void> {
   const { eci, refusals } = c
   const presented = c.presented
-  const changed = async (change: Change, options: { unsigned?: boolean; key?: CryptoKey } = {}) => {
+  // A stranger's key under the client's own kid and algorithm: wrong in the signature only.
+  const asClientKey = (key: CryptoKey) => resolveSigningKey(key, eci.key.alg, eci.key.kid)
+  const changed = async (change: Change, options: { unsigned?: boolean; key?: ResolvedSigningKey } = {}) => {
     const parts = await eci.parts(control, presented.accessToken)
     await change(parts)
     return eci.post(options.unsigned ? eci.unsigned(parts) : await eci.sign(parts, options.key), presented)
@@ -88,14 +91,14 @@ async function jwtRefusals(c: EciContext, control: EciRequestClaims): Promise<vo
   )
   await c.runner.run('eci.jwt.wrong-key', async () => {
     const stranger = await strangerKey(eci.key.alg)
-    return refusal(await changed(() => {}, { key: stranger.privateKey }), 400, JWT_ERRORS, refusals)
+    return refusal(await changed(() => {}, { key: await asClientKey(stranger.privateKey) }), 400, JWT_ERRORS, refusals)
   })
   await c.runner.run('eci.jwt.embedded-key', async () => {
     const stranger = await strangerKey(eci.key.alg)
     const embed: Change = (p) => {
       p.header.jwk = stranger.publicJwk
     }
-    return refusal(await changed(embed, { key: stranger.privateKey }), 400, JWT_ERRORS, refusals)
+    return refusal(await changed(embed, { key: await asClientKey(stranger.privateKey) }), 400, JWT_ERRORS, refusals)
   })
 }
 

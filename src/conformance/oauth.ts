@@ -49,7 +49,7 @@ export class OAuthClient {
     const { key, clientId, now } = this.eci
     const iat = Math.floor(now())
     const payload = { iss: clientId, sub: clientId, aud: this.metadata.issuer, iat, exp: iat + 60, jti: newJti() }
-    const jwt = await signCompactJws({ alg: key.alg, kid: key.kid, typ: 'JWT' }, payload, key.key, key.alg)
+    const jwt = await signCompactJws({ alg: key.alg, kid: key.kid, typ: 'JWT' }, payload, key)
     this.eci.wire.secret(jwt)
     return jwt
   }

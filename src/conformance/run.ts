@@ -9,7 +9,7 @@ import { EciConfigError, ErrorCode } from '../errors.js'
 import type { Grant } from '../grant/grant.js'
 import { ProviderClock } from '../oauth/clock.js'
 import { REQUEST_TYPES } from '../protocol/claims.js'
-import { createDpopProver, type DpopProver } from '../request/dpop.js'
+import { createDpopProver, type DpopKeyInput } from '../request/dpop.js'
 import { type ResolvedSigningKey, resolveSigningKey } from '../request/keys.js'
 import { badOption } from '../resolve.js'
 import { VERSION } from '../version.js'
@@ -159,7 +159,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
 }
 
 /** The SDK on the provider, for consent (and the rules `discover` applies); why not, as a string. */
-async function discoverConsumer(o: ConformanceOptions, wire: Wire, dpop: DpopProver | undefined, timeout: number) {
+async function discoverConsumer(o: ConformanceOptions, wire: Wire, dpopKey: DpopKeyInput | undefined, timeout: number) {
   try {
     wire.signal = AbortSignal.timeout(timeout)
     return await EciConsumer.discover({
@@ -170,7 +170,7 @@ async function discoverConsumer(o: ConformanceOptions, wire: Wire, dpop: DpopPro
       allowInsecureRequests: o.allowInsecureRequests === true,
       fetch: wire.boundedFetch,
       retry: 0,
-      ...(dpop ? { dpop: { key: dpop.keyPair } } : {}),
+      ...(dpopKey !== undefined && dpopKey !== true ? { dpop: { key: dpopKey } } : {}),
     })
   } catch (error) {
     const e = toEciError(error)
@@ -190,8 +190,10 @@ async function suite(
 ): Promise<void> {
   const metadata = await runMetadataTests(runner, wire, o.issuer, o.allowInsecureRequests === true, timeout)
   if (!metadata) return skipRest(runner, 'no usable metadata (see metadata.location)')
-  const dpop = o.dpop ? await createDpopProver(o.dpop === true ? true : o.dpop.key) : undefined
-  const consumer = await discoverConsumer(o, wire, dpop, timeout)
+  // One DPoP key for the consumer (token requests) and the suite's own proofs: made here for `dpop: true`.
+  const dpopKey = o.dpop ? (o.dpop === true ? await inMemoryDpopKey() : o.dpop.key) : undefined
+  const dpop = dpopKey !== undefined ? await createDpopProver(dpopKey) : undefined
+  const consumer = await discoverConsumer(o, wire, dpopKey, timeout)
   if (typeof consumer === 'string') return skipRest(runner, consumer)
   const m = consumer.metadata as unknown as OAuthMetadata & Record<string, unknown>
   const eci = new EciRequests(wire, key, o.clientId, consumer.resource, clock.now)
@@ -259,4 +261,12 @@ async function grantTests(
     timeout,
     refusals,
   })
+}
+
+/** A non-extractable ES256 key pair for DPoP, as `dpop: true` makes one. */
+function inMemoryDpopKey(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ]) as Promise<CryptoKeyPair>
 }

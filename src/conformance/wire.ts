@@ -152,8 +152,8 @@ export class EciRequests {
   }
 
   /** `parts` signed with the client's key (or `key`), as a compact JWS. */
-  async sign(parts: JwtParts, key: CryptoKey = this.key.key): Promise<string> {
-    const jwt = await signCompactJws(parts.header, parts.payload, key, this.key.alg)
+  async sign(parts: JwtParts, key: ResolvedSigningKey = this.key): Promise<string> {
+    const jwt = await signCompactJws(parts.header, parts.payload, key)
     this.wire.secret(jwt)
     return jwt
   }

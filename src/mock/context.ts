@@ -5,6 +5,7 @@
 import type { CryptoKey, JWK, JWTVerifyGetKey } from 'jose'
 import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { createLocalJWKSet } from 'jose/jwks/local'
+import { createRemoteJWKSet, customFetch } from 'jose/jwks/remote'
 import { exportJWK } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConfigError, ErrorCode } from '../errors.js'
@@ -114,7 +115,7 @@ function clientKeySet(keys: JWK[]): JWTVerifyGetKey {
 }
 
 /** Validates the registered clients and prepares their key lookups. */
-function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient> {
+function resolveClients(list: MockClient[], fetchImpl: typeof fetch): ReadonlyMap<string, ResolvedClient> {
   if (!Array.isArray(list)) throw bad('`clients` must be an array')
   const clients = new Map<string, ResolvedClient>()
   for (const c of list) {
@@ -133,8 +134,11 @@ function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient>
     if (c.jwks?.keys.some((k) => k && typeof k === 'object' && 'd' in k)) {
       throw bad(`client "${c.clientId}": \`jwks\` must hold public keys only`)
     }
-    if (authMethod === 'private_key_jwt' && !c.jwks) {
-      throw bad(`client "${c.clientId}": private_key_jwt needs \`jwks\``)
+    if (c.jwksUri !== undefined && (typeof c.jwksUri !== 'string' || !URL.canParse(c.jwksUri) || c.jwks)) {
+      throw bad(`client "${c.clientId}": \`jwksUri\` must be a URL, and not given with \`jwks\``)
+    }
+    if (authMethod === 'private_key_jwt' && !c.jwks && !c.jwksUri) {
+      throw bad(`client "${c.clientId}": private_key_jwt needs \`jwks\` or \`jwksUri\``)
     }
     const limitProblem = rateLimitProblem(c.rateLimit)
     if (limitProblem) throw bad(`client "${c.clientId}": ${limitProblem}`)
@@ -142,7 +146,12 @@ function resolveClients(list: MockClient[]): ReadonlyMap<string, ResolvedClient>
       clientId: c.clientId,
       redirectUris: [...c.redirectUris],
       authMethod,
-      keys: c.jwks ? clientKeySet(c.jwks.keys) : undefined,
+      keys: c.jwksUri
+        ? // As providers do: cached, and fetched again when a JWT names a kid it does not hold.
+          createRemoteJWKSet(new URL(c.jwksUri), { cooldownDuration: 0, [customFetch]: fetchImpl })
+        : c.jwks
+          ? clientKeySet(c.jwks.keys)
+          : undefined,
       rateLimit: c.rateLimit ? new SlidingWindow(c.rateLimit) : undefined,
       rateLimitSpec: c.rateLimit ? { ...c.rateLimit } : undefined,
     })
@@ -212,7 +221,7 @@ export class MockContext {
       revocation: `${this.issuer}/revoke`,
       jwks: `${this.issuer}/jwks`,
     }
-    this.clients = resolveClients(options.clients)
+    this.clients = resolveClients(options.clients, options.fetch ?? ((input, init) => globalThis.fetch(input, init)))
     this.dialect = options.dialect ?? 'seed'
     if (!['seed', 'canonical', 'deviant'].includes(this.dialect))
       throw bad("`dialect` must be 'seed', 'canonical' or 'deviant'")

@@ -149,9 +149,13 @@ async function refresh(
   }
   const jkt = await dpopBinding(ctx, request)
   if (jkt instanceof Response) return jkt
-  if (family.jkt !== undefined && jkt !== family.jkt) {
+  // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential
+  // client's is not, so it may move the grant to a new DPoP key (a key rotation) on refresh.
+  const rebind = client.authMethod !== 'none' && family.jkt !== undefined && jkt !== undefined
+  if (family.jkt !== undefined && jkt !== family.jkt && !rebind) {
     return tokenError(ctx, 400, 'invalid_dpop_proof', 'the grant is bound to another DPoP key')
   }
+  if (rebind) family.jkt = jkt
   const rotate = !ctx.defects.has('no-refresh-rotation')
   record.used = rotate
   if (rotate) record.usedAt ??= ctx.now()

@@ -8,6 +8,7 @@ import { EciConfigError } from '../errors.js'
 import { type ResolvedRetry, withRetries } from '../http/retry.js'
 import type { AuthorizationServerMetadata } from '../protocol/metadata.js'
 import { hostOf } from '../resolve.js'
+import { retryOnDpopNonce } from './dpop.js'
 import { fromOAuthError } from './errors.js'
 
 /** How to reach the authorization server. */
@@ -66,7 +67,7 @@ export function serverMetadata(config: oidc.Configuration): AuthorizationServerM
 export async function authorizationUrl(
   config: oidc.Configuration,
   params: URLSearchParams,
-  options: { dpop: oidc.DPoPHandle | undefined; retry: ResolvedRetry; secrets?: readonly (string | undefined)[] },
+  options: { dpop: boolean; retry: ResolvedRetry; secrets?: readonly (string | undefined)[] },
 ): Promise<string> {
   const metadata = serverMetadata(config)
   if (!metadata.pushed_authorization_request_endpoint) return oidc.buildAuthorizationUrl(config, params).href
@@ -78,9 +79,13 @@ export async function authorizationUrl(
   // A resent PAR request only makes another request_uri: every retryable failure is retried.
   const url = await withRetries(
     () =>
-      oidc.buildAuthorizationUrlWithPAR(config, params, { DPoP: options.dpop }).catch((error) => {
-        throw fromOAuthError(error, 'pushed authorization request', ctx)
-      }),
+      retryOnDpopNonce(
+        () =>
+          oidc.buildAuthorizationUrlWithPAR(config, params).catch((error) => {
+            throw fromOAuthError(error, 'pushed authorization request', ctx)
+          }),
+        options.dpop,
+      ),
     { policy: options.retry, what: 'The pushed authorization request' },
   )
   return url.href

@@ -1,10 +1,18 @@
 /**
- * Token endpoint client authentication for openid-client, from the resolved `clientAuth`.
+ * Token endpoint client authentication for openid-client, from the resolved `clientAuth`. The SDK
+ * signs `private_key_jwt` assertions itself (openid-client's `ClientAuth` is a plain function), so
+ * a key in a KMS or HSM signs them as it signs request JWTs. The same step adds the DPoP proof of
+ * token and PAR requests (see `dpop.ts` in this folder).
  * @module
  */
-import * as oidc from 'openid-client'
+import type * as oidc from 'openid-client'
+import { ClientSecretBasic, None } from 'openid-client'
 import type { AssertionAudience, ClientAuthOption } from '../options.js'
 import type { ResolvedSigningKey } from '../request/keys.js'
+import { newJti, signCompactJws } from '../request/sign.js'
+
+/** Lifetime of a client assertion, seconds. */
+const ASSERTION_TTL = 60
 
 /**
  * The endpoint a client-authenticated request goes to, told by the parameters its body must
@@ -12,7 +20,7 @@ import type { ResolvedSigningKey } from '../request/keys.js'
  * request its `token` (RFC 7009 §2.1); the SDK sends no other body with client authentication
  * but the pushed authorization request (RFC 9126).
  */
-function endpointOf(as: oidc.ServerMetadata, body: URLSearchParams): string | undefined {
+export function endpointOf(as: oidc.ServerMetadata, body: URLSearchParams): string | undefined {
   if (body.has('grant_type')) return as.token_endpoint
   if (body.has('token')) return as.revocation_endpoint
   return as.pushed_authorization_request_endpoint
@@ -37,22 +45,28 @@ export function clientAuthentication(
 ): oidc.ClientAuth {
   switch (auth.method) {
     case 'private_key_jwt': {
-      const signer = { key: (key as ResolvedSigningKey).key, kid: (key as ResolvedSigningKey).kid }
+      const signer = key as ResolvedSigningKey
       const audience = auth.assertionAudience ?? 'issuer'
-      return (as, client, body, headers) =>
-        oidc.PrivateKeyJwt(signer, {
-          [oidc.modifyAssertion]: (_header, payload) => {
-            const lifetime = Number(payload.exp) - Number(payload.iat)
-            payload.aud = audienceOf(audience, as, body)
-            payload.iat = Math.floor(now())
-            payload.exp = payload.iat + (Number.isFinite(lifetime) && lifetime > 0 ? lifetime : 60)
-            if (payload.nbf !== undefined) payload.nbf = payload.iat
-          },
-        })(as, client, body, headers)
+      return async (as, client, body) => {
+        const iat = Math.floor(now())
+        const header = { alg: signer.alg, kid: signer.kid }
+        const payload = {
+          iss: client.client_id,
+          sub: client.client_id,
+          aud: audienceOf(audience, as, body),
+          jti: newJti(),
+          iat,
+          nbf: iat,
+          exp: iat + ASSERTION_TTL,
+        }
+        body.set('client_id', client.client_id)
+        body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+        body.set('client_assertion', await signCompactJws(header, payload, signer))
+      }
     }
     case 'client_secret_basic':
-      return oidc.ClientSecretBasic(auth.secret)
+      return ClientSecretBasic(auth.secret)
     default:
-      return oidc.None()
+      return None()
   }
 }

@@ -10,6 +10,7 @@ import { type Resend, type ResolvedRetry, withRetries } from '../http/retry.js'
 import { hostOf } from '../resolve.js'
 import { type ResolvedTelemetry, traced } from '../telemetry.js'
 import { serverMetadata } from './authorization-server.js'
+import { retryOnDpopNonce } from './dpop.js'
 import { fromOAuthError, type OAuthOperation } from './errors.js'
 
 /** What the token endpoint needs besides the openid-client configuration. */
@@ -17,8 +18,10 @@ export interface TokenEndpointOptions {
   clientId: string
   /** The ECI resource (RFC 8707) every token is asked for. */
   resource: string
-  dpop: oidc.DPoPHandle | undefined
-  /** The DPoP key's thumbprint, recorded in DPoP-bound grants. */
+  /**
+   * The thumbprint of the DPoP key token requests prove (the client authentication adds the
+   * proof), recorded in DPoP-bound grants; `undefined` without DPoP.
+   */
   dpopJkt: string | undefined
   /** Seconds the provider accepts the previous refresh token after rotation (0: never resend). */
   refreshReuseWindow: number
@@ -79,7 +82,13 @@ export class TokenEndpoint {
     work: () => Promise<T>,
     mayRetry?: (error: unknown) => Promise<boolean>,
   ): Promise<T> {
-    return withRetries(work, { policy: this.#o.retry, resend, what: `The ${operation}`, mayRetry })
+    const dpop = this.#o.dpopJkt !== undefined
+    return withRetries(() => retryOnDpopNonce(work, dpop), {
+      policy: this.#o.retry,
+      resend,
+      what: `The ${operation}`,
+      mayRetry,
+    })
   }
 
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
@@ -125,7 +134,6 @@ export class TokenEndpoint {
               idTokenExpected: false,
             },
             { resource: this.#o.resource },
-            { DPoP: this.#o.dpop },
           )
           .catch((error) => {
             throw this.#fail(error, 'code exchange', [input.code, input.codeVerifier], true)
@@ -157,12 +165,7 @@ export class TokenEndpoint {
       resend,
       () =>
         oidc
-          .refreshTokenGrant(
-            this.#config,
-            from.refreshToken as string,
-            { resource: this.#o.resource },
-            { DPoP: this.#o.dpop },
-          )
+          .refreshTokenGrant(this.#config, from.refreshToken as string, { resource: this.#o.resource })
           .catch((error) => {
             throw this.#fail(error, 'token refresh', secrets, true)
           }),

@@ -1,7 +1,7 @@
 /**
- * Signing keys: a private JWK, a PKCS8 PEM string or a WebCrypto `CryptoKey`, imported once and
- * reused. The JWS algorithm follows from the key (EC P-256 → ES256, Ed25519 → EdDSA); RSA keys
- * take `alg` (default PS256).
+ * Signing keys: a private JWK, a PKCS8 PEM string, a WebCrypto `CryptoKey` or a
+ * {@link RemoteSigner}, settled once into something that signs bytes. The JWS algorithm follows
+ * from the key (EC P-256 → ES256, Ed25519 → EdDSA); RSA keys take `alg` (default PS256).
  *
  * @module
  */
@@ -10,9 +10,13 @@ import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { exportJWK } from 'jose/key/export'
 import { importJWK } from 'jose/key/import'
 import { EciConfigError, ErrorCode } from '../errors.js'
+import { checkRemoteSigner, isRemoteSigner, publicMembers, type RemoteSigner, remoteSign } from './remote-signer.js'
 
-/** A private signing key: JWK object, PKCS8 PEM string, or a private `CryptoKey`. */
-export type SigningKeyInput = JWK | string | CryptoKey
+/**
+ * A signing key: a private JWK object, a PKCS8 PEM string, a private `CryptoKey`, or a
+ * {@link RemoteSigner} for a key that stays in a KMS or HSM.
+ */
+export type SigningKeyInput = JWK | string | CryptoKey | RemoteSigner
 
 /** JWS algorithms the SDK signs with. */
 export const SIGNING_ALGORITHMS = [
@@ -31,11 +35,14 @@ export const SIGNING_ALGORITHMS = [
 /** A JWS algorithm the SDK signs with. */
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 
-/** A key ready to sign: imported once, with its algorithm and key id settled. */
+/** A key ready to sign: imported once (or a remote signer checked once), algorithm and key id settled. */
 export interface ResolvedSigningKey {
-  readonly key: CryptoKey
   readonly alg: SigningAlgorithm
   readonly kid: string
+  /** The JWS signature of `data` (r‖s for ECDSA). */
+  readonly sign: (data: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>
+  /** The public key's members, when known without exporting (JWKs, remote signers, extractable keys). */
+  readonly publicJwk: JWK | undefined
 }
 
 const EC_ALG: Record<string, SigningAlgorithm> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }
@@ -94,24 +101,60 @@ function algForCryptoKey(key: CryptoKey, requested: SigningAlgorithm | undefined
   throw invalidKey(`Cannot sign ${requested ?? 'a request JWT'} with a ${algo.name} CryptoKey`)
 }
 
-async function thumbprintKid(key: CryptoKey): Promise<string> {
-  if (!key.extractable) {
+/** The public JWK of an extractable private key, `undefined` for a non-extractable one. */
+async function publicOf(key: CryptoKey): Promise<JWK | undefined> {
+  return key.extractable ? publicMembers(await exportJWK(key)) : undefined
+}
+
+async function thumbprintKid(publicJwk: JWK | undefined): Promise<string> {
+  if (!publicJwk) {
     throw invalidKey('A non-extractable CryptoKey needs an explicit `kid` (its thumbprint cannot be computed)')
   }
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = await exportJWK(key)
-  return calculateJwkThumbprint(pub)
+  return calculateJwkThumbprint(publicJwk)
+}
+
+/** WebCrypto's parameters for each JWS algorithm. */
+export type SignParams = AlgorithmIdentifier | RsaPssParams | EcdsaParams
+
+/** WebCrypto's sign/verify parameters for a JWS algorithm. */
+export function webCryptoParams(alg: SigningAlgorithm): SignParams {
+  if (alg.startsWith('ES')) return { name: 'ECDSA', hash: `SHA-${alg.slice(2)}` }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return { name: 'Ed25519' }
+  if (alg.startsWith('PS')) return { name: 'RSA-PSS', saltLength: Number(alg.slice(2)) / 8 }
+  return { name: 'RSASSA-PKCS1-v1_5' }
 }
 
 /** Shortest RSA modulus accepted, in bits (RFC 7518 §3.3, §3.5). */
 const MIN_RSA_BITS = 2048
 
 /** The resolved key, refused when it is an RSA key too short to sign with. */
-function settled(key: CryptoKey, alg: SigningAlgorithm, kid: string): ResolvedSigningKey {
+function settled(key: CryptoKey, alg: SigningAlgorithm, kid: string, publicJwk: JWK | undefined): ResolvedSigningKey {
   const bits = (key.algorithm as { modulusLength?: number }).modulusLength
   if (bits !== undefined && bits < MIN_RSA_BITS) {
     throw invalidKey(`An RSA signing key needs at least ${MIN_RSA_BITS} bits (this one has ${bits})`)
   }
-  return { key, alg, kid }
+  const params = webCryptoParams(alg)
+  const sign = async (data: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.sign(params, key, data))
+  return { alg, kid, sign, publicJwk }
+}
+
+/** A remote signer checked once: its algorithm fits its public key, its first signature verifies. */
+async function remote(signer: RemoteSigner, requested: SigningAlgorithm | undefined): Promise<ResolvedSigningKey> {
+  const { kid, publicJwk, timeoutMs } = checkRemoteSigner(signer)
+  const own = checkAlg(signer.alg)
+  if (!own) throw invalidKey(`The remote signer "${kid}" needs its \`alg\``)
+  if (requested && requested !== own) throw invalidKey(`The remote signer "${kid}" signs ${own}, not ${requested}`)
+  const alg = algForJwk(publicJwk, own)
+  let verifier: CryptoKey
+  try {
+    verifier = (await importJWK({ ...publicJwk, alg }, alg)) as CryptoKey
+  } catch (cause) {
+    throw invalidKey(`The remote signer "${kid}" has a publicJwk that cannot be imported for ${alg}`, cause)
+  }
+  const params = webCryptoParams(alg)
+  const verify = (signature: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>) =>
+    crypto.subtle.verify(params, verifier, signature, data)
+  return { alg, kid, publicJwk, sign: remoteSign(signer, { kid, alg, timeoutMs, verify }) }
 }
 
 /** WebCrypto's import parameters for a JWS algorithm. */
@@ -129,6 +172,7 @@ function pemBytes(pem: string): Uint8Array<ArrayBuffer> {
 
 async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Promise<ResolvedSigningKey> {
   const requested = checkAlg(alg)
+  if (isRemoteSigner(input)) return remote(input, requested)
   if (typeof input === 'string') {
     if (!input.includes('-----BEGIN PRIVATE KEY-----')) {
       throw invalidKey('A string signing key must be a PKCS8 PEM ("-----BEGIN PRIVATE KEY-----")')
@@ -139,7 +183,8 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
       try {
         const der = pemBytes(input)
         const key = await crypto.subtle.importKey('pkcs8', der, importParams(candidate), kid === undefined, ['sign'])
-        return settled(key, candidate, kid ?? (await thumbprintKid(key)))
+        const publicJwk = await publicOf(key)
+        return settled(key, candidate, kid ?? (await thumbprintKid(publicJwk)), publicJwk)
       } catch (error) {
         lastError = error
       }
@@ -151,18 +196,19 @@ async function resolve(input: SigningKeyInput, alg?: string, kid?: string): Prom
       throw invalidKey('The CryptoKey must be a private key with the "sign" usage')
     }
     const chosen = algForCryptoKey(input, requested)
-    return settled(input, chosen, kid ?? (await thumbprintKid(input)))
+    const publicJwk = await publicOf(input)
+    return settled(input, chosen, kid ?? (await thumbprintKid(publicJwk)), publicJwk)
   }
   if (input === null || typeof input !== 'object' || typeof (input as JWK).kty !== 'string') {
-    throw invalidKey('The signing key must be a private JWK, a PKCS8 PEM string or a CryptoKey')
+    throw invalidKey('The signing key must be a private JWK, a PKCS8 PEM string, a CryptoKey or a RemoteSigner')
   }
   const jwk = input as JWK
   if (typeof jwk.d !== 'string') throw invalidKey('The JWK is a public key; a private key (with "d") is needed to sign')
   const chosen = algForJwk(jwk, requested)
   try {
     const key = (await importJWK({ ...jwk, alg: chosen }, chosen, { extractable: false })) as CryptoKey
-    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk
-    return settled(key, chosen, kid ?? jwk.kid ?? (await calculateJwkThumbprint(pub)))
+    const publicJwk = publicMembers(jwk)
+    return settled(key, chosen, kid ?? jwk.kid ?? (await calculateJwkThumbprint(publicJwk)), publicJwk)
   } catch (error) {
     if (error instanceof EciConfigError) throw error
     throw invalidKey(`The JWK cannot be imported for ${chosen}`, error)
@@ -194,7 +240,9 @@ export function resolveSigningKey(input: SigningKeyInput, alg?: string, kid?: st
       byObject.set(input, perKey)
     }
   } else {
-    return Promise.reject(invalidKey('The signing key must be a private JWK, a PKCS8 PEM string or a CryptoKey'))
+    return Promise.reject(
+      invalidKey('The signing key must be a private JWK, a PKCS8 PEM string, a CryptoKey or a RemoteSigner'),
+    )
   }
   const slot = `${alg ?? ''}\u0000${kid ?? ''}`
   let pending = perKey.get(slot)

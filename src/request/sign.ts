@@ -7,7 +7,7 @@
 import { EciConfigError, ErrorCode } from '../errors.js'
 import { checkRequestClaims, type EciRequestClaims } from '../protocol/claims.js'
 import { bytesToBase64url, textToBase64url } from './base64url.js'
-import { type ResolvedSigningKey, resolveSigningKey, type SigningAlgorithm, type SigningKeyInput } from './keys.js'
+import { type ResolvedSigningKey, resolveSigningKey, type SigningKeyInput } from './keys.js'
 
 /** The JWS `typ` of an ECIS request JWT. */
 export const REQUEST_JWT_TYPE = 'eci-request+jwt'
@@ -18,7 +18,7 @@ export const MAX_REQUEST_JWT_TTL = 300
 
 /** Input of {@link signRequestJwt}. */
 export interface SignRequestJwtOptions {
-  /** Private JWK, PKCS8 PEM or private `CryptoKey`. Imported once per key object and reused. */
+  /** Private JWK, PKCS8 PEM, private `CryptoKey` or a `RemoteSigner` (KMS, HSM). Imported once per key object and reused. */
   key: SigningKeyInput
   /** Key id for the JWS header. @default the JWK's `kid`, else its RFC 7638 thumbprint */
   kid?: string | undefined
@@ -71,44 +71,16 @@ export function newJti(): string {
   return bytesToBase64url(bytes)
 }
 
-/** WebCrypto's parameters for each JWS algorithm. */
-type SignParams = AlgorithmIdentifier | RsaPssParams | EcdsaParams
+/** The request-JWT header segment of each key, made once per key. */
+const headers = new WeakMap<ResolvedSigningKey, string>()
 
-function webCryptoParams(alg: SigningAlgorithm): SignParams {
-  switch (alg) {
-    case 'ES256':
-    case 'ES384':
-    case 'ES512':
-      return { name: 'ECDSA', hash: `SHA-${alg.slice(2)}` }
-    case 'EdDSA':
-    case 'Ed25519':
-      return { name: 'Ed25519' }
-    case 'PS256':
-    case 'PS384':
-    case 'PS512':
-      return { name: 'RSA-PSS', saltLength: Number(alg.slice(2)) / 8 }
-    default:
-      return { name: 'RSASSA-PKCS1-v1_5' }
+function headerOf(key: ResolvedSigningKey): string {
+  let header = headers.get(key)
+  if (!header) {
+    header = textToBase64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ: REQUEST_JWT_TYPE }))
+    headers.set(key, header)
   }
-}
-
-/** What a key signs with, settled once per key: its header segment and WebCrypto parameters. */
-interface KeyPlan {
-  readonly header: string
-  readonly params: SignParams
-}
-const plans = new WeakMap<ResolvedSigningKey, KeyPlan>()
-
-function planOf(key: ResolvedSigningKey): KeyPlan {
-  let plan = plans.get(key)
-  if (!plan) {
-    plan = {
-      header: textToBase64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ: REQUEST_JWT_TYPE })),
-      params: webCryptoParams(key.alg),
-    }
-    plans.set(key, plan)
-  }
-  return plan
+  return header
 }
 
 /** What {@link signWithResolvedKey} signs. @internal */
@@ -135,29 +107,24 @@ function signingInput(key: ResolvedSigningKey, input: SignInput): string {
     system_account_id: claims.system_account_id,
     system_invoice_id: claims.system_invoice_id,
   })
-  return `${planOf(key).header}.${textToBase64url(payload)}`
+  return `${headerOf(key)}.${textToBase64url(payload)}`
 }
 
-/** `data` (a JWS signing input) with its WebCrypto signature appended. */
-async function withSignature(data: string, params: SignParams, key: CryptoKey): Promise<string> {
-  const signature = await crypto.subtle.sign(params, key, encoder.encode(data))
-  return `${data}.${bytesToBase64url(new Uint8Array(signature))}`
+/** `data` (a JWS signing input) with its signature appended. */
+async function withSignature(data: string, key: ResolvedSigningKey): Promise<string> {
+  const signature = await key.sign(encoder.encode(data))
+  return `${data}.${bytesToBase64url(signature)}`
 }
 
-/** Signs with an already resolved key through WebCrypto; the ECI client's hot path. @internal */
+/** Signs with an already resolved key (WebCrypto or a remote signer); the ECI client's hot path. @internal */
 export function signWithResolvedKey(key: ResolvedSigningKey, input: SignInput): Promise<string> {
-  return withSignature(signingInput(key, input), planOf(key).params, key.key)
+  return withSignature(signingInput(key, input), key)
 }
 
-/** A compact JWS of `header` and `payload` (JSON objects), signed through WebCrypto (DPoP proofs). @internal */
-export function signCompactJws(
-  header: object,
-  payload: object,
-  key: CryptoKey,
-  alg: SigningAlgorithm,
-): Promise<string> {
+/** A compact JWS of `header` and `payload` (JSON objects): client assertions, DPoP proofs. @internal */
+export function signCompactJws(header: object, payload: object, key: ResolvedSigningKey): Promise<string> {
   const data = `${textToBase64url(JSON.stringify(header))}.${textToBase64url(JSON.stringify(payload))}`
-  return withSignature(data, webCryptoParams(alg), key)
+  return withSignature(data, key)
 }
 
 /** Checks `expiresIn`; returns the lifetime to use. @internal */

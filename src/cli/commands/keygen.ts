@@ -9,8 +9,11 @@ import { calculateJwkThumbprint } from 'jose/jwk/thumbprint'
 import { exportJWK, exportPKCS8 } from 'jose/key/export'
 import { generateKeyPair } from 'jose/key/generate/keypair'
 import { EciConfigError, ErrorCode } from '../../errors.js'
+import { publicJwks } from '../../request/jwks.js'
+import { resolveSigningKey } from '../../request/keys.js'
 import { integer, oneOf, parse, positionals } from '../args.js'
 import { type CliIo, json, line, UsageError } from '../io.js'
+import { readPrivateKey, rememberKey } from '../keys.js'
 import { writePrivateFile } from '../private-file.js'
 
 /** The algorithms keygen makes keys for (the SDK signs with each). */
@@ -18,6 +21,7 @@ export const KEYGEN_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', '
 type KeygenAlgorithm = (typeof KEYGEN_ALGORITHMS)[number]
 
 export const KEYGEN_USAGE = `Usage: ecis keygen [--alg ALG] [--out FILE] [--format jwk|pem] [options]
+       ecis keygen --rotate CURRENT_KEY [--out FILE] [options]
 
 Makes a key pair for your client: writes the private key to FILE (mode 0600) and prints the
 public JWKS on stdout — register it with the utility (ECI Provider) for your client_id. The
@@ -35,6 +39,10 @@ Options:
                            what the SDK uses for a key without kid)
   --jwks-out FILE          also write the public JWKS to FILE
   --force                  replace an existing --out file
+  --rotate CURRENT_KEY     make the next key for a rotation (same algorithm as CURRENT_KEY
+                           unless --alg; --out defaults to CURRENT_KEY's name with .next) and
+                           print the JWKS with both keys, next first: serve or register it, then
+                           sign with signingKeys: [next, current] (see docs/keys.md)
 `
 
 const FORMATS = ['jwk', 'pem'] as const
@@ -51,11 +59,18 @@ export async function keygenCommand(args: string[], io: CliIo): Promise<number> 
       kid: { type: 'string' },
       'jwks-out': { type: 'string' },
       force: { type: 'boolean' },
+      rotate: { type: 'string' },
     },
     KEYGEN_USAGE,
   )
   positionals(rest, [], KEYGEN_USAGE)
-  const alg: KeygenAlgorithm = oneOf(values.alg, KEYGEN_ALGORITHMS, 'alg', KEYGEN_USAGE) ?? 'ES256'
+  const current = values.rotate === undefined ? undefined : await readPrivateKey(resolve(values.rotate))
+  if (current) rememberKey(io, current)
+  const currentAlg = current && (await resolveSigningKey(current)).alg
+  const alg: KeygenAlgorithm =
+    oneOf(values.alg, KEYGEN_ALGORITHMS, 'alg', KEYGEN_USAGE) ??
+    KEYGEN_ALGORITHMS.find((a) => a === currentAlg) ??
+    'ES256'
   const format = oneOf(values.format, FORMATS, 'format', KEYGEN_USAGE) ?? 'jwk'
   const rsa = alg.startsWith('PS') || alg.startsWith('RS')
   const bits = integer(values.bits, 'bits', KEYGEN_USAGE, { min: 2048, max: 4096 })
@@ -67,7 +82,11 @@ export async function keygenCommand(args: string[], io: CliIo): Promise<number> 
   if (values.kid !== undefined && format === 'pem') {
     throw new UsageError('--kid needs --format jwk: a PEM key has no kid (the SDK uses its thumbprint)', KEYGEN_USAGE)
   }
-  const out = resolve(values.out ?? (format === 'pem' ? 'ecis-key.pem' : 'ecis-key.jwk'))
+  const out = resolve(
+    values.out ??
+      values.rotate?.replace(/(\.[^./]*)?$/, (ext) => `.next${ext}`) ??
+      (format === 'pem' ? 'ecis-key.pem' : 'ecis-key.jwk'),
+  )
 
   const { privateKey, publicKey } = await generateKeyPair(alg, {
     extractable: true,
@@ -78,12 +97,11 @@ export async function keygenCommand(args: string[], io: CliIo): Promise<number> 
   const publicJwk: JWK = {}
   for (const name of PUBLIC_MEMBERS) if (exported[name] !== undefined) publicJwk[name] = exported[name]
   const kid = values.kid ?? (await calculateJwkThumbprint(publicJwk))
-  const jwks = { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] }
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg }
+  // The same public keys, kids and algorithms the SDK signs with.
+  const jwks = await publicJwks(current ? [privateJwk, current] : [privateJwk])
 
-  const privateText =
-    format === 'pem'
-      ? await exportPKCS8(privateKey)
-      : `${JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg }, null, 2)}\n`
+  const privateText = format === 'pem' ? await exportPKCS8(privateKey) : `${JSON.stringify(privateJwk, null, 2)}\n`
   await writePrivateFile(out, privateText, { overwrite: values.force === true })
   if (values['jwks-out'] !== undefined) {
     const jwksPath = resolve(values['jwks-out'])
@@ -94,7 +112,12 @@ export async function keygenCommand(args: string[], io: CliIo): Promise<number> 
     }
   }
   line(io.stderr, `ecis: wrote the ${alg} private key to ${out} (mode 0600; keep it secret)`)
-  line(io.stderr, `ecis: register this public JWKS with the utility for your client (key id ${kid}):`)
+  line(
+    io.stderr,
+    current
+      ? `ecis: serve or register this JWKS (next key ${kid} first); once the utility has it, sign with signingKeys: [next, current]:`
+      : `ecis: register this public JWKS with the utility for your client (key id ${kid}):`,
+  )
   json(io.stdout, jwks)
   return 0
 }
