@@ -16,6 +16,7 @@ import { redisGrantStore } from '../../src/stores/redis.js'
 import { makeKeys } from '../support/eci-endpoint.js'
 import { type PostgresServer, startPostgresServer } from '../support/postgres-server.js'
 import { type RedisServer, startRedisServer } from '../support/redis-server.js'
+import { startSigningService } from '../support/remote-signer.js'
 
 const INSTANCES = 4
 const CALLS = 50
@@ -142,6 +143,58 @@ for (const kind of ['postgres', 'redis'] as const) {
         for (const r of results) expect(r.token).toBe(sha(stored!.grant.accessToken))
       } finally {
         await server.close()
+      }
+    }, 90_000)
+
+    it('2 processes sign every client assertion, request JWT and DPoP proof through a signer in a third process', async () => {
+      const signer = await startSigningService('ES256', { encoding: 'der' })
+      const dpopSigner = await startSigningService('ES256', { encoding: 'raw' })
+      const server = await startMockProviderServer({
+        clients: [
+          {
+            clientId: 'acme-solar',
+            redirectUris: [REDIRECT],
+            jwks: { keys: [{ ...signer.signer.publicJwk, kid: signer.signer.kid, alg: signer.signer.alg }] },
+          },
+        ],
+        consent: 'auto',
+      } as never)
+      try {
+        const consumer = await EciConsumer.discover({
+          issuer: server.issuer,
+          clientId: 'acme-solar',
+          clientAuth: { method: 'private_key_jwt', key: signer.signer },
+          dpop: { key: dpopSigner.signer },
+          redirectUri: REDIRECT,
+          allowInsecureRequests: true,
+        })
+        const { url, transaction } = await consumer.beginConsent({ scopes: ['basic'] })
+        const location = (await fetch(url, { redirect: 'manual' })).headers.get('location') as string
+        const grant = await consumer.completeConsent(location, transaction, { store, key: KEY })
+        expect(grant.tokenType).toBe('DPoP')
+        const now = Math.floor(Date.now() / 1000)
+        await store.put(KEY, { ...grant, expiresAt: now - 5, issuedAt: now - 3605 })
+        server.provider.clearCalls()
+        const [signedBefore, proofsBefore] = [await signer.signed(), await dpopSigner.signed()]
+        const extra = { SIGNER_URL: signer.url, DPOP_SIGNER_URL: dpopSigner.url, CALLS: '20', KEY_JWK: '{}' }
+        const instances = await Promise.all(Array.from({ length: 2 }, () => spawnInstance(env(server, extra))))
+        for (const i of instances) i.child.stdin!.write('go\n')
+        const results = await Promise.all(instances.map(result))
+        expect(results.flatMap((r) => r.errors)).toEqual([])
+        expect(results.map((r) => r.ok)).toEqual([20, 20])
+        const calls = server.provider.calls
+        const tokens = calls.filter((c) => c.endpoint === 'token')
+        const eci = calls.filter((c) => c.endpoint === 'eci')
+        expect(tokens).toHaveLength(1)
+        expect(calls.filter((c) => c.status >= 400)).toEqual([])
+        // One signature per client assertion and request JWT, one DPoP proof per token and ECI request.
+        expect((await signer.signed()) - signedBefore).toBe(tokens.length + eci.length)
+        expect((await dpopSigner.signed()) - proofsBefore).toBe(tokens.length + eci.length)
+        expect((await store.get(KEY))?.grant.tokenType).toBe('DPoP')
+      } finally {
+        await server.close()
+        await signer.close()
+        await dpopSigner.close()
       }
     }, 90_000)
 

@@ -6,10 +6,14 @@ import { EciConsumer } from '../../dist/index.js'
 
 const env = process.env
 const store = await openStore()
+// With SIGNER_URL the private key lives in a signing service in another process (a KMS's
+// stand-in): this process holds only the public key, and signs over HTTP.
+const key = env.SIGNER_URL ? await remoteSigner(env.SIGNER_URL) : JSON.parse(env.KEY_JWK)
 const consumer = await EciConsumer.discover({
   issuer: env.ISSUER,
   clientId: 'acme-solar',
-  clientAuth: { method: 'private_key_jwt', key: JSON.parse(env.KEY_JWK) },
+  clientAuth: { method: 'private_key_jwt', key },
+  ...(env.DPOP_SIGNER_URL ? { dpop: { key: await remoteSigner(env.DPOP_SIGNER_URL) } } : {}),
   redirectUri: 'http://127.0.0.1/callback',
   allowInsecureRequests: true,
   refreshReuseWindow: Number(env.REUSE_WINDOW ?? 0),
@@ -53,4 +57,19 @@ async function openStore() {
   const { redisGrantStore } = await import('../../dist/redis/index.js')
   const redis = new Redis(env.STORE_URL, { maxRetriesPerRequest: 1 })
   return { store: redisGrantStore({ redis }), close: () => redis.quit() }
+}
+
+/** A RemoteSigner over the test's signing service (test/support/signing-service.mjs). */
+async function remoteSigner(base) {
+  const { alg, kid, publicJwk } = await (await fetch(`${base}/key`)).json()
+  return {
+    alg,
+    kid,
+    publicJwk,
+    async sign(data) {
+      const response = await fetch(`${base}/sign`, { method: 'POST', body: data })
+      if (!response.ok) throw new Error(`signing service: HTTP ${response.status}`)
+      return new Uint8Array(await response.arrayBuffer())
+    },
+  }
 }

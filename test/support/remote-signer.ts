@@ -9,6 +9,8 @@ import { startProcess } from './server-process.js'
 const SCRIPT = fileURLToPath(new URL('./signing-service.mjs', import.meta.url))
 
 export interface SigningService {
+  /** Where the service listens (`GET /key`, `POST /sign`): other processes build their own signer on it. */
+  url: string
   /** A signer that signs over HTTP in the service's process. */
   signer: RemoteSigner
   /** The service's next `times` signatures fail that way. */
@@ -37,6 +39,7 @@ export async function startSigningService(
     },
   }
   return {
+    url: base,
     signer,
     async fault(mode, times = 1) {
       await fetch(`${base}/fault`, { method: 'POST', body: JSON.stringify({ mode, times }) })
