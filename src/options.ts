@@ -161,7 +161,8 @@ export interface ResolvedConsumerOptions {
   readonly telemetry: ResolvedTelemetry
 }
 
-function resolveClientAuth(options: EciConsumerOptions): ClientAuthOption {
+/** Checks `clientAuth` (defaulting to private_key_jwt with `signingKey`). @internal */
+export function resolveClientAuth(options: Pick<EciConsumerOptions, 'clientAuth' | 'signingKey'>): ClientAuthOption {
   const clientAuth = options.clientAuth
   if (clientAuth === undefined) {
     if (options.signingKey === undefined || options.signingKey === null)

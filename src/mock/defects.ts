@@ -80,11 +80,7 @@ export function claimsDespiteDefect(jwt: string, now: number, tolerance: number)
 }
 
 /** What a defect does to an answer after the endpoint made it (headers the rules require). */
-export function withResponseDefects(
-  defects: ReadonlySet<MockDefect>,
-  endpoint: string,
-  response: Response,
-): Response {
+export function withResponseDefects(defects: ReadonlySet<MockDefect>, endpoint: string, response: Response): Response {
   if (endpoint !== 'eci' || defects.size === 0) return response
   const headers = new Headers(response.headers)
   if (defects.has('no-retry-after') && response.status === 429) headers.delete('Retry-After')

@@ -28,6 +28,13 @@ export interface TokenEndpointOptions {
   clientSecret?: string | undefined
   /** The SDK's retry policy: each attempt is a new request (new client assertion, new DPoP proof). */
   retry: ResolvedRetry
+  /** Send `resource` (RFC 8707) with code exchange and refresh. @default true */
+  resourceIndicator?: boolean | undefined
+  /**
+   * Builds the Grant from a token response (Green Button keeps `resourceURI` in it).
+   * @default grantFromTokenResponse
+   */
+  grantFrom?: typeof grantFromTokenResponse | undefined
 }
 
 /** Whether a failed request may have reached the provider and been processed. */
@@ -82,8 +89,13 @@ export class TokenEndpoint {
     return withRetries(work, { policy: this.#o.retry, resend, what: `The ${operation}`, mayRetry })
   }
 
+  /** The RFC 8707 parameters of a code exchange or refresh. */
+  get #resourceParams(): Record<string, string> {
+    return this.#o.resourceIndicator === false ? {} : { resource: this.#o.resource }
+  }
+
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
-    return grantFromTokenResponse(
+    return (this.#o.grantFrom ?? grantFromTokenResponse)(
       tokens as TokenResponseLike,
       {
         issuer: serverMetadata(this.#config).issuer,
@@ -124,7 +136,7 @@ export class TokenEndpoint {
               expectedState: input.state ?? oidc.skipStateCheck,
               idTokenExpected: false,
             },
-            { resource: this.#o.resource },
+            this.#resourceParams,
             { DPoP: this.#o.dpop },
           )
           .catch((error) => {
@@ -157,12 +169,7 @@ export class TokenEndpoint {
       resend,
       () =>
         oidc
-          .refreshTokenGrant(
-            this.#config,
-            from.refreshToken as string,
-            { resource: this.#o.resource },
-            { DPoP: this.#o.dpop },
-          )
+          .refreshTokenGrant(this.#config, from.refreshToken as string, this.#resourceParams, { DPoP: this.#o.dpop })
           .catch((error) => {
             throw this.#fail(error, 'token refresh', secrets, true)
           }),
