@@ -64,6 +64,7 @@ export {
   parseBatchList,
 } from './connect/documents.js'
 export type { GreenButtonGrant } from './connect/grant.js'
+export { type GreenButtonNotificationOptions, greenButtonNotifications } from './connect/notifications.js'
 export { DEFAULT_CMD_MAX_BYTES, type GreenButtonConsumerOptions } from './connect/options.js'
 export type { ResourceCallOptions } from './connect/resource-request.js'
 export {
