@@ -73,6 +73,7 @@ export {
   GreenButtonSession,
   type GreenButtonSessionOptions,
 } from './connect/session.js'
+export type { LocalTimeParametersResource } from './espi-resources.js'
 export type {
   AtomEntry,
   CustomerData,

@@ -33,6 +33,7 @@ export interface TokenEndpointOptions {
   /**
    * Builds the Grant from a token response (Green Button keeps `resourceURI` in it).
    * @default grantFromTokenResponse
+   * @internal
    */
   grantFrom?: typeof grantFromTokenResponse | undefined
 }

@@ -45,6 +45,7 @@ function unusable(reason: string): never {
  * the subscription as its one account, `resourceUri` and `authorizationUri` checked to lie on the
  * resource server's origin (a response naming another host would get the access token sent there).
  * @throws {EciHttpError} `ERR_ECI_INVALID_RESPONSE` without a usable `resourceURI`.
+ * @internal
  */
 export function greenButtonGrantFrom(resourceOrigin: string): typeof grantFromTokenResponse {
   return (response, base, previous) => {

@@ -73,7 +73,7 @@ export interface GreenButtonConsumerOptions extends TelemetryOptions {
   onDeviation?: ((deviation: EspiDeviation) => void) | undefined
 }
 
-/** {@link GreenButtonConsumerOptions} checked, every default applied. @internal */
+/** {@link GreenButtonConsumerOptions} checked, every default applied (not part of the public surface). */
 export interface ResolvedGreenButtonOptions {
   readonly issuer: string
   readonly authorizationEndpoint: string
@@ -95,7 +95,7 @@ export interface ResolvedGreenButtonOptions {
   readonly telemetry: ResolvedTelemetry
 }
 
-/** Checks the options of {@link greenButtonConsumer}. @throws {EciConfigError} @internal */
+/** Checks the options of {@link greenButtonConsumer} (not part of the public surface). @throws {EciConfigError} */
 export function resolveGreenButtonOptions(options: GreenButtonConsumerOptions): ResolvedGreenButtonOptions {
   if (options === null || typeof options !== 'object') throw badOption('greenButtonConsumer needs an options object')
   const info = options.applicationInformation
