@@ -1,10 +1,13 @@
 /** Connect My Data consent and sessions against the mock Data Custodian, through the public API. */
 import { describe, expect, it } from 'vitest'
 import {
+  applicationInformationFromXml,
   EciConsentError,
   EciHttpError,
+  EciValidationError,
   ErrorCode,
   espiBills,
+  greenButtonConsumer,
   parseScopeSelection,
 } from '../../../src/green-button/index.js'
 import { memoryGrantStore } from '../../../src/index.js'
@@ -87,6 +90,29 @@ describe('greenButtonConsumer consent', () => {
     await expect(gb.completeConsent(callback, transaction)).rejects.toMatchObject({
       code: ErrorCode.INVALID_RESPONSE,
     })
+  })
+
+  it('takes its endpoints, client id and redirect URI from an ApplicationInformation document', async () => {
+    const { custodian, fetch, authorize } = await gbWorld()
+    const applicationInformation = applicationInformationFromXml(custodian.applicationInformationXml('acme-solar'))
+    expect(applicationInformation).toMatchObject({
+      clientId: 'acme-solar',
+      redirectUri: REDIRECT,
+      authorizationServerTokenEndpoint: custodian.endpoints.tokenEndpoint,
+      scopes: [SCOPE],
+    })
+    const gb = await greenButtonConsumer({
+      applicationInformation,
+      clientAuth: { method: 'client_secret_basic', secret: SECRET },
+      fetch,
+    })
+    const { url, transaction } = await gb.beginConsent({ scope: applicationInformation.scopes[0]! })
+    expect((await gb.completeConsent(await authorize(url), transaction)).resourceUri).toMatch(/Subscription\/1$/)
+    expect(() =>
+      applicationInformationFromXml(
+        '<ApplicationInformation xmlns="http://naesb.org/espi"><client_id>x</client_id><redirect_uri>not a url</redirect_uri></ApplicationInformation>',
+      ),
+    ).toThrow(EciValidationError)
   })
 
   it('reads the scope selection redirect', async () => {
