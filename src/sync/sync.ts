@@ -200,7 +200,9 @@ export class EciSync {
    * @throws {EciConfigError} for an unknown or non-Green-Button provider, or bad URIs.
    * @example
    * ```ts
-   * const handler = greenButtonNotifications({ onBatch: (uris) => sync.notify('utility-gb', uris) })
+   * import { greenButtonNotifications } from 'ecis-consumer/green-button'
+   *
+   * const handler = greenButtonNotifications({ onBatch: async (uris) => void (await sync.notify('utility-gb', uris)) })
    * ```
    */
   async notify(provider: string, resourceUris: readonly string[], options: NotifyOptions = {}): Promise<NotifyResult> {
