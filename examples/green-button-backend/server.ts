@@ -143,7 +143,7 @@ export async function startBackend(o: { pool: pg.Pool; redis: Redis; port: numbe
   const store = postgresGrantStore({ pool: o.pool })
   await store.migrate()
   const { options, scope } = await custodian(publicUrl)
-  const gb = await greenButtonConsumer(options)
+  const gb = greenButtonConsumer(options)
   const sync = createEciSync({
     redis: o.redis,
     store,

@@ -5,7 +5,7 @@
  */
 import type { GreenButtonBill } from '../green-button/bills.js'
 import type { GreenButtonConsumerOptions } from '../green-button/connect/options.js'
-import type { SyncRateLimit } from './types.js'
+import type { SyncRateLimit } from './rate-limit-option.js'
 
 /** A Green Button Connect My Data utility (Data Custodian) of the sync. */
 export interface SyncGreenButtonProviderConfig {

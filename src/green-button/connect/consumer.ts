@@ -210,15 +210,31 @@ export class GreenButtonConsumer {
 }
 
 /**
- * A Connect My Data client for one Data Custodian. Synchronous apart from a `private_key_jwt`
- * key, which is imported once here.
+ * Token endpoint authentication; a `private_key_jwt` key is imported on the first token request
+ * (once), so that the consumer itself is made synchronously.
+ */
+function lazyClientAuth(o: ResolvedGreenButtonOptions): oidc.ClientAuth {
+  const now = () => Date.now() / 1000
+  const auth = o.clientAuth
+  if (auth.method !== 'private_key_jwt') return clientAuthentication(auth, undefined, now)
+  let ready: Promise<oidc.ClientAuth> | undefined
+  // openid-client awaits what a client authentication returns (its own private_key_jwt signs asynchronously).
+  return ((as, client, body, headers) => {
+    ready ??= resolveSigningKey(auth.key, auth.alg, auth.kid).then((key) => clientAuthentication(auth, key, now))
+    return ready.then((authenticate) => authenticate(as, client, body, headers))
+  }) as oidc.ClientAuth
+}
+
+/**
+ * A Connect My Data client for one Data Custodian. Synchronous: nothing is fetched until consent
+ * or a session needs it (a `private_key_jwt` key is imported on the first token request).
  * @throws {EciConfigError} for bad options (a missing endpoint, an http URL without
  *   `allowInsecureRequests`, a bad `clientAuth`).
  * @example
  * ```ts
  * import { greenButtonConsumer } from 'ecis-consumer/green-button'
  *
- * const gb = await greenButtonConsumer({
+ * const gb = greenButtonConsumer({
  *   authorizationEndpoint: 'https://utility.example/oauth/authorize',
  *   tokenEndpoint: 'https://utility.example/oauth/token',
  *   resourceEndpoint: 'https://utility.example/DataCustodian/espi/1_1/resource',
@@ -229,20 +245,15 @@ export class GreenButtonConsumer {
  * const { url, transaction } = await gb.beginConsent({ scope: 'FB=1_3_4_5_13_14_39;IntervalDuration=3600' })
  * ```
  */
-export async function greenButtonConsumer(options: GreenButtonConsumerOptions): Promise<GreenButtonConsumer> {
+export function greenButtonConsumer(options: GreenButtonConsumerOptions): GreenButtonConsumer {
   const o = resolveGreenButtonOptions(options)
-  const key =
-    o.clientAuth.method === 'private_key_jwt'
-      ? await resolveSigningKey(o.clientAuth.key, o.clientAuth.alg, o.clientAuth.kid)
-      : undefined
   const metadata: oidc.ServerMetadata = {
     issuer: o.issuer,
     authorization_endpoint: o.authorizationEndpoint,
     token_endpoint: o.tokenEndpoint,
     ...(o.revocationEndpoint ? { revocation_endpoint: o.revocationEndpoint } : {}),
   }
-  const auth = clientAuthentication(o.clientAuth, key, () => Date.now() / 1000)
-  const config = new oidc.Configuration(metadata, o.clientId, undefined, auth)
+  const config = new oidc.Configuration(metadata, o.clientId, undefined, lazyClientAuth(o))
   const fetch = boundedFetch(o.fetch, { timeout: o.timeout, userAgent: o.telemetry.userAgent })
   config[oidc.customFetch] = (url, init) => fetch(url, init as RequestInit)
   config.timeout = Math.ceil(o.timeout / 1000)

@@ -65,7 +65,9 @@ export function greenButtonNotifications(
   options: GreenButtonNotificationOptions,
 ): (request: Request) => Promise<Response> {
   if (typeof options?.onBatch !== 'function') throw badOption('greenButtonNotifications needs an `onBatch` function')
-  const maxBytes = resolveTimeout(options.maxBytes, 'maxBytes', 1024 * 1024)
+  const maxBytes = options.maxBytes ?? 1024 * 1024
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+    throw badOption('`maxBytes` must be a positive whole number of bytes')
   const timeoutMs = resolveTimeout(options.timeoutMs, 'timeoutMs', 10_000)
   const endpoints = options.resourceEndpoints
   if (endpoints !== undefined && (!Array.isArray(endpoints) || !endpoints.every((e) => typeof e === 'string'))) {

@@ -12,6 +12,7 @@ import { MAX_ERROR_BODY_BYTES, readBodyText } from '../../http/body.js'
 import { Deadline } from '../../http/deadline.js'
 import { httpErrorFromResponse, isRedirect, redirectRefused } from '../../http/refusal.js'
 import { withRetries } from '../../http/retry.js'
+import { traced } from '../../telemetry.js'
 import type { ResolvedGreenButtonOptions } from './options.js'
 
 /** A call's own abort signal. */
@@ -95,13 +96,27 @@ async function attempt<T>(
  * @throws {EciError} typed: `EciHttpError` for refusals and unusable responses, `EciNetworkError`,
  *   `EciValidationError` from `read`, `EciConsentError` when the refresh needs consent.
  */
-export async function getResource<T>(
+export function getResource<T>(
   o: ResolvedGreenButtonOptions,
   tokens: GrantTokens,
   url: string,
   what: string,
   read: BodyReader<T>,
   call: ResourceCallOptions = {},
+): Promise<T> {
+  const attributes = { 'server.address': new URL(url).host, 'http.request.method': 'GET' }
+  return traced(o.telemetry, 'ecis.green_button.request', attributes, () =>
+    readWithToken(o, tokens, url, what, read, call),
+  )
+}
+
+async function readWithToken<T>(
+  o: ResolvedGreenButtonOptions,
+  tokens: GrantTokens,
+  url: string,
+  what: string,
+  read: BodyReader<T>,
+  call: ResourceCallOptions,
 ): Promise<T> {
   let accessToken = await tokens.accessToken()
   for (let refreshed = false; ; refreshed = true) {

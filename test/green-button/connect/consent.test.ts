@@ -101,7 +101,7 @@ describe('greenButtonConsumer consent', () => {
       authorizationServerTokenEndpoint: custodian.endpoints.tokenEndpoint,
       scopes: [SCOPE],
     })
-    const gb = await greenButtonConsumer({
+    const gb = greenButtonConsumer({
       applicationInformation,
       clientAuth: { method: 'client_secret_basic', secret: SECRET },
       fetch,

@@ -64,7 +64,7 @@ async function spawnInstance() {
 it('two processes read bills on one expired grant in PostgreSQL with exactly one token request', async () => {
   const store = postgresGrantStore({ pool })
   await store.migrate()
-  const gb = await greenButtonConsumer({
+  const gb = greenButtonConsumer({
     ...server.custodian.endpoints,
     clientId: 'acme-solar',
     clientAuth: { method: 'client_secret_basic', secret: SECRET },

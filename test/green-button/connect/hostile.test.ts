@@ -80,7 +80,7 @@ describe('a hostile Data Custodian', () => {
       }
       return w.fetch(input, init)
     }
-    const other = await greenButtonConsumer({
+    const other = greenButtonConsumer({
       ...w.custodian.endpoints,
       clientId: 'acme-solar',
       clientAuth: { method: 'client_secret_basic', secret: SECRET },
@@ -112,7 +112,7 @@ describe('a hostile Data Custodian', () => {
       })
       return new Response(body, { status: 500, headers: { 'content-type': 'application/json' } })
     }
-    const gb = await greenButtonConsumer({
+    const gb = greenButtonConsumer({
       ...w.custodian.endpoints,
       clientId: 'acme-solar',
       clientAuth: { method: 'client_secret_basic', secret: SECRET },

@@ -11,7 +11,7 @@ const env = process.env
 const pool = new pg.Pool({ connectionString: env.STORE_URL, max: 4 })
 pool.on('error', () => {})
 const store = postgresGrantStore({ pool })
-const gb = await greenButtonConsumer({
+const gb = greenButtonConsumer({
   ...JSON.parse(env.ENDPOINTS),
   clientId: 'acme-solar',
   clientAuth: { method: 'client_secret_basic', secret: env.SECRET },

@@ -33,7 +33,7 @@ export async function gbWorld(
       retry: { limit: 2, backoffLimit: 20 },
       ...consumerOptions,
     })
-  const gb = await make()
+  const gb = make()
   /** Follows the authorize redirect (the mock consents at once). */
   const authorize = async (url: string) => {
     const answer = await fetch(url, { redirect: 'manual' })
