@@ -27,10 +27,10 @@ import {
 } from '../green-button-output.js'
 import { type CliIo, json, line, UsageError } from '../io.js'
 import { table } from '../table.js'
-import { greenButtonConsentCommand, readStoredFeed } from './green-button-connect.js'
+import { GREEN_BUTTON_CONSENT_USAGE, greenButtonConsentCommand, readStoredFeed } from './green-button-connect.js'
 
 export const GREEN_BUTTON_USAGE = `Usage: ecis green-button <bills|usage|audit> [FILE.xml] [options]
-       ecis green-button consent --authorization-endpoint URL --token-endpoint URL … (see --help)
+       ecis green-button consent --authorization-endpoint URL --token-endpoint URL … (below)
 
 Reads a Green Button (ESPI) file: the XML a utility's "Download My Data" button exports, or a
 Connect My Data response saved to a file. Without FILE, reads the subscription of the grant
@@ -52,7 +52,8 @@ Options:
   --quiet                  do not list the file's deviations from ESPI on stderr
   --grant-file PATH        without FILE: the stored grant to use (default
                            $ECIS_GREEN_BUTTON_GRANT_FILE or ~/.config/ecis/green-button-grant.json)
-`
+
+${GREEN_BUTTON_CONSENT_USAGE}`
 
 const SUBCOMMANDS = ['bills', 'usage', 'audit'] as const
 

@@ -7,7 +7,7 @@ import { AUDIT_CHECKS } from '../../money/index.js'
 import { integer, list, oneOf, parse } from '../args.js'
 import { type CliIo, line, UsageError, untilAborted } from '../io.js'
 import { readPublicJwks } from '../keys.js'
-import { mockGreenButtonCommand } from './mock-green-button.js'
+import { MOCK_GREEN_BUTTON_USAGE, mockGreenButtonCommand } from './mock-green-button.js'
 
 export const MOCK_USAGE = `Usage: ecis mock [options]
 
@@ -31,12 +31,12 @@ Options:
   --defect NAME            break one rule on purpose (repeat for several), to see
                            "ecis conformance" catch it; names in docs/conformance.md
   --rate-limit MAX/SECONDS answer 429 with Retry-After past MAX ECI requests per SECONDS
-  --green-button           serve a Green Button Data Custodian instead ("ecis mock --green-button
-                           --help" lists its options)
+  --green-button           serve a Green Button Data Custodian instead (its options below)
   --refresh-reuse-window S tolerate reuse of a rotated refresh token for S seconds (default 0:
                            any reuse revokes the grant); pair with the consumer's
                            refreshReuseWindow
-`
+
+${MOCK_GREEN_BUTTON_USAGE}`
 
 const CONSENT = ['interactive', 'auto', 'deny'] as const
 const DIALECTS = ['seed', 'canonical', 'deviant'] as const

@@ -43,7 +43,8 @@ export interface GreenButtonConsumerOptions extends TelemetryOptions {
   clientId?: string | undefined
   /**
    * Token endpoint authentication: `client_secret_basic` is the ESPI standard; some Data
-   * Custodians accept `private_key_jwt`; `none` for public clients.
+   * Custodians accept `private_key_jwt` (its assertion's `aud` defaults to the token endpoint
+   * here: a Data Custodian has no issuer identifier); `none` for public clients.
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
    */
   clientAuth: ClientAuthOption
@@ -95,6 +96,13 @@ export interface ResolvedGreenButtonOptions {
   readonly telemetry: ResolvedTelemetry
 }
 
+/** `private_key_jwt` assertions go to the token endpoint unless told otherwise. */
+function withTokenEndpointAudience(auth: ClientAuthOption): ClientAuthOption {
+  return auth.method === 'private_key_jwt' && auth.assertionAudience === undefined
+    ? { ...auth, assertionAudience: 'token_endpoint' }
+    : auth
+}
+
 /** Checks the options of {@link greenButtonConsumer} (not part of the public surface). @throws {EciConfigError} */
 export function resolveGreenButtonOptions(options: GreenButtonConsumerOptions): ResolvedGreenButtonOptions {
   if (options === null || typeof options !== 'object') throw badOption('greenButtonConsumer needs an options object')
@@ -120,7 +128,7 @@ export function resolveGreenButtonOptions(options: GreenButtonConsumerOptions): 
     revocationEndpoint:
       options.revocationEndpoint === undefined ? undefined : url(options.revocationEndpoint, 'revocationEndpoint'),
     clientId: resolveNonEmptyString(options.clientId ?? info?.clientId, 'clientId'),
-    clientAuth: resolveClientAuth({ clientAuth: options.clientAuth }),
+    clientAuth: withTokenEndpointAudience(resolveClientAuth({ clientAuth: options.clientAuth })),
     redirectUri: redirectUri === undefined ? undefined : requireRedirectUri(redirectUri, allowInsecureRequests).href,
     pkce: options.pkce ?? true,
     fetch,

@@ -20,7 +20,7 @@ export function authorizationXml(a: MockAuthorization, resourceBase: string, pub
   const content = `<Authorization xmlns="${ESPI}">${[
     `<authorizedPeriod>${leaf('duration', 31_536_000)}${leaf('start', publishedUntil - 31_536_000)}</authorizedPeriod>`,
     `<publishedPeriod>${leaf('duration', 31_536_000)}${leaf('start', publishedUntil - 31_536_000)}</publishedPeriod>`,
-    leaf('status', a.revoked ? 0 : 1),
+    leaf('status', a.revoked || a.reportedRevoked ? 0 : 1),
     leaf('expires_at', publishedUntil + 31_536_000),
     leaf('grant_type', 'authorization_code'),
     leaf('scope', a.scope),

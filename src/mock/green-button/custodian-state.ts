@@ -36,6 +36,8 @@ export interface MockAuthorization {
   scope: string
   subscription: MockSubscription
   revoked: boolean
+  /** Revoked, but its tokens still work (the `Authorization` resource says status 0). */
+  reportedRevoked: boolean
   accessTokens: Map<string, number>
   refreshToken: string
   /** The previous refresh token and until when it still works (reuse window). */
@@ -141,6 +143,7 @@ export class CustodianState {
       scope,
       subscription,
       revoked: false,
+      reportedRevoked: false,
       accessTokens: new Map(),
       refreshToken: random(),
       previousRefresh: undefined,

@@ -109,8 +109,12 @@ export interface MockGreenButtonProvider {
   publishMonth(subscriptionId?: string): string[]
   /** POSTs a `BatchList` of `resourceUris` to the client's notify URI; resolves to the HTTP status. */
   notify(clientId: string, resourceUris: string[]): Promise<number>
-  /** Revokes a subscription's authorization at the Data Custodian (the customer withdrew consent). */
-  revokeAuthorization(subscriptionId: string): void
+  /**
+   * Revokes a subscription's authorization at the Data Custodian (the customer withdrew consent):
+   * its tokens stop working, unless `keepTokens` (a Data Custodian that only reports the
+   * `Authorization` status 0 until the tokens expire).
+   */
+  revokeAuthorization(subscriptionId: string, options?: { keepTokens?: boolean }): void
   /** The subscription ids consented so far. */
   subscriptions(): string[]
 }

@@ -296,9 +296,11 @@ export function createGreenButtonProvider(options: MockGreenButtonOptions): Mock
       calls.push({ endpoint: 'notification', method: 'POST', status: response.status, client: clientId })
       return response.status
     },
-    revokeAuthorization(subscriptionId) {
+    revokeAuthorization(subscriptionId, options = {}) {
       const a = s.authorizations.get(subscriptionId)
-      if (a) a.revoked = true
+      if (!a) return
+      if (options.keepTokens) a.reportedRevoked = true
+      else a.revoked = true
     },
     subscriptions: () => [...s.authorizations.keys()],
   }
