@@ -96,6 +96,55 @@ describe('a hostile Data Custodian', () => {
     expectNoSecret(error, [grant.accessToken])
   })
 
+  it('a connection cut mid-feed is a network error, retried by the one policy', async () => {
+    const w = await gbWorld()
+    const grant = await w.consent()
+    let reads = 0
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input)
+      if (!url.includes('/Batch/Subscription/') || reads++ > 0) return w.fetch(input, init)
+      const head = new TextEncoder().encode('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x')
+      let sent = false
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent)
+            return c.error(
+              new TypeError('terminated', {
+                cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+              }),
+            )
+          sent = true
+          c.enqueue(head)
+        },
+      })
+      return new Response(body, { headers: { 'content-type': 'application/atom+xml' } })
+    }
+    const gb = greenButtonConsumer({
+      ...w.custodian.endpoints,
+      clientId: 'acme-solar',
+      clientAuth: { method: 'client_secret_basic', secret: SECRET },
+      fetch,
+      retry: { limit: 1, backoffLimit: 10 },
+    })
+    const feed = await gb.session(grant).feed()
+    expect(reads).toBe(2)
+    expect(feed.usagePoints).toHaveLength(2)
+    const once = greenButtonConsumer({
+      ...w.custodian.endpoints,
+      clientId: 'acme-solar',
+      clientAuth: { method: 'client_secret_basic', secret: SECRET },
+      fetch,
+      retry: 0,
+    })
+    reads = 0
+    const error = await once
+      .session(grant)
+      .feed()
+      .catch((e) => e)
+    expect(error).toBeInstanceOf(EciNetworkError)
+    expect(error.code).toBe(ErrorCode.NETWORK)
+  })
+
   it('a refusal with a huge error body is read only to its cap and typed', async () => {
     const w = await gbWorld()
     const grant = await w.consent()
