@@ -37,10 +37,11 @@ export async function syncGreenButtonGrant(
     const grantRef = { provider: ref.provider, key: ref.key }
     const last = await sink.lastGreenButtonPeriod?.(grantRef)
     const feed = await session.feed(last === undefined ? {} : { publishedMin: new Date(last * 1000) })
+    // Oldest first, each stored before the next. The last period is read again (upserts are
+    // idempotent): a job cut off between two usage points' bills of the same period resumes there.
     const bills = espiBills(feed)
-      .filter((bill) => last === undefined || bill.periodEnd > last)
+      .filter((bill) => last === undefined || bill.periodEnd >= last)
       .sort((a, b) => a.periodEnd - b.periodEnd)
-    // Oldest first, each stored before the next: a job cut off here resumes after the last one stored.
     for (const bill of bills) {
       const { usagePointId, periodStart, periodEnd } = bill
       await sink.upsertGreenButtonBill?.({ ...grantRef, subscription, usagePointId, periodStart, periodEnd, bill })

@@ -36,6 +36,9 @@ const bills = new Map<string, SyncGreenButtonBillRecord>()
 const needsConsent: { key: string; code: string; provider: string }[] = []
 const memory = memorySink()
 const gbKey = (i: number) => `gb-customer-${i + 1}`
+/** Grant key → the count of upserts at which the sink fails once. */
+const failAt = new Map<string, number>()
+let upserts = 0
 
 beforeAll(async () => {
   redisServer = await startRedisServer()
@@ -58,6 +61,7 @@ beforeAll(async () => {
       return ends.length ? Math.max(...ends) : undefined
     },
     async upsertGreenButtonBill(record: SyncGreenButtonBillRecord) {
+      if (failAt.get(record.key) === ++upserts) throw new Error('the database went away')
       bills.set(`${record.provider}/${record.key}/${record.usagePointId}/${record.periodStart}`, record)
     },
   }
@@ -172,6 +176,19 @@ describe('the sync with ECIS and Green Button utilities', () => {
     const subscriptionReads = gb.custodian.calls.slice(reads).filter((c) => c.endpoint === 'subscription')
     expect(subscriptionReads.map((c) => c.subscription).sort()).toEqual(['2', '4'])
     for (const read of subscriptionReads) expect(read.query).toMatch(/^published-min=/)
+  })
+
+  it('a job cut off between two usage points of one period resumes without losing a bill', async () => {
+    const { url, transaction } = await gb.gb.beginConsent({ scope: SCOPE })
+    await gb.gb.completeConsent(await gb.authorize(url), transaction, { store, key: 'gb-cut' })
+    // Oldest period first, both usage points per period: the 6th bill is the second point's last.
+    upserts = 0
+    failAt.set('gb-cut', 6)
+    await sync.schedule([{ key: 'gb-cut', provider: 'utility-gb' }], { run: 'night-cut' })
+    const summary = await runToEnd('night-cut')
+    expect(summary).toMatchObject({ done: 1, failed: 0 })
+    expect([...bills.values()].filter((b) => b.key === 'gb-cut')).toHaveLength(6)
+    expect(upserts).toBeGreaterThan(6) // the retry read the last period again
   })
 
   it('a revoked authorization ends as needs-consent and calls onNeedsConsent', async () => {
