@@ -102,6 +102,7 @@ export interface MockGreenButtonProvider {
   }
   /** Adds a fault. */
   fault(fault: MockGreenButtonFault): void
+  /** Drops every pending fault. */
   clearFaults(): void
   /** The `ApplicationInformation` XML of a registered client (without its secret). */
   applicationInformationXml(clientId: string): string
