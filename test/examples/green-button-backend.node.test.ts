@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type GreenButtonProviderServer, startGreenButtonProviderServer } from '../../src/mock/node/index.js'
 import { type PostgresServer, startPostgresServer } from '../support/postgres-server.js'
@@ -92,6 +93,52 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms 
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+it('runs without configuration against the mock Data Custodian it starts', async () => {
+  const port = await freePort()
+  // Another app: its own database and Redis database (the backend above shares neither).
+  const admin = new pg.Client({ connectionString: postgres.connectionString })
+  await admin.connect()
+  await admin.query('CREATE DATABASE gb_mock_mode')
+  await admin.end()
+  const child = spawn(process.execPath, ['examples/green-button-backend/server.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: postgres.connectionString.replace(/\/postgres$/, '/gb_mock_mode'),
+      REDIS_URL: `${redis.url}/1`,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stderr!.on('data', (d) => {
+    out += d
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        out += `${line}\n`
+        if (line.startsWith('Ready:')) resolve()
+      })
+      child.once('exit', (code) => reject(new Error(`the example exited with ${code}:\n${out}`)))
+    })
+    expect(out).toMatch(/^Custodian: http:\/\/127\.0\.0\.1:\d+ \(mock\)$/m)
+    const own = `http://127.0.0.1:${port}`
+    const start = await fetch(`${own}/connect?customer=m1`, { redirect: 'manual' })
+    const authorize = await fetch(start.headers.get('location') as string, { redirect: 'manual' })
+    expect((await fetch(authorize.headers.get('location') as string)).status).toBe(200)
+    expect(await (await fetch(`${own}/nightly`, { method: 'POST' })).json()).toMatchObject({ scheduled: 1 })
+    const read = async () => (await (await fetch(`${own}/bills?customer=m1`)).json()) as unknown[]
+    // The mock's default feed: two usage points, twelve published months.
+    const got = await until(read, (b) => b.length === 24)
+    expect(got).toHaveLength(24)
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  }
+}, 60_000)
 
 it('consents, syncs nightly, and syncs exactly the notified grant again', async () => {
   const one = await consent('c1')
