@@ -53,6 +53,8 @@ export interface MockGreenButtonFault {
 /** One call as the mock saw it (no token, secret or code). */
 export interface MockGreenButtonCall {
   endpoint: MockGreenButtonEndpoint
+  /** When the request reached the handler, epoch ms. */
+  at: number
   method: string
   status: number
   /** The authenticated client, when the call carried one. */

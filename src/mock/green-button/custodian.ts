@@ -27,7 +27,9 @@ import type {
   MockGreenButtonProvider,
 } from './custodian-types.js'
 
-type Note = Omit<MockGreenButtonCall, 'endpoint' | 'method' | 'status'> & { fault?: MockGreenButtonFault | undefined }
+type Note = Omit<MockGreenButtonCall, 'endpoint' | 'method' | 'status' | 'at'> & {
+  fault?: MockGreenButtonFault | undefined
+}
 type Handle = (request: Request, note: Note, params: Record<string, string>) => Response | Promise<Response>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -180,12 +182,13 @@ function custodianHandlers(s: CustodianState, calls: MockGreenButtonCall[]): Htt
   const run =
     (endpoint: MockGreenButtonEndpoint, handle: Handle) =>
     async ({ request, params }: { request: Request; params: Record<string, unknown> }) => {
+      const at = Date.now()
       const note: Note = { fault: s.takeFault(endpoint) }
       const fault = note.fault
       if (fault?.delayMs) await sleep(fault.delayMs)
       let response: Response
       if (fault?.network === 'reset') {
-        calls.push({ endpoint, method: request.method, status: 0 })
+        calls.push({ endpoint, at, method: request.method, status: 0 })
         return HttpResponse.error()
       }
       if (fault?.status !== undefined && fault.body === undefined) {
@@ -199,7 +202,7 @@ function custodianHandlers(s: CustodianState, calls: MockGreenButtonCall[]): Htt
         )
       } else response = await handle(request, note, params as Record<string, string>)
       const { fault: _, ...seen } = note
-      calls.push({ endpoint, method: request.method, status: response.status, ...seen })
+      calls.push({ endpoint, at, method: request.method, status: response.status, ...seen })
       return response
     }
   return [
@@ -293,7 +296,13 @@ export function createGreenButtonProvider(options: MockGreenButtonOptions): Mock
         body: fault?.body === 'xml-bomb' ? await xmlBomb().text() : batchListXml(resourceUris),
       })
       await response.body?.cancel()
-      calls.push({ endpoint: 'notification', method: 'POST', status: response.status, client: clientId })
+      calls.push({
+        endpoint: 'notification',
+        at: Date.now(),
+        method: 'POST',
+        status: response.status,
+        client: clientId,
+      })
       return response.status
     },
     revokeAuthorization(subscriptionId, options = {}) {
