@@ -64,6 +64,8 @@ const FREE_IN = {
     session:
       '{ get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void }',
   },
+  'src/green-button/connect/session.ts': { session: "import('ecis-consumer/green-button').GreenButtonSession" },
+  'src/sync/sync.ts': { sync: "import('ecis-consumer/sync').EciSync" },
 }
 
 async function* sourceFiles(dir) {

@@ -186,7 +186,11 @@ export interface ResolvedConsumerOptions {
   readonly telemetry: ResolvedTelemetry
 }
 
-function resolveClientAuth(options: EciConsumerOptions, signingKey: SigningKeyInput | undefined): ClientAuthOption {
+/** Checks `clientAuth` (defaulting to private_key_jwt with `signingKey`). @internal */
+export function resolveClientAuth(
+  options: Pick<EciConsumerOptions, 'clientAuth'>,
+  signingKey?: SigningKeyInput | undefined,
+): ClientAuthOption {
   const clientAuth = options.clientAuth
   if (clientAuth === undefined) {
     if (signingKey === undefined || signingKey === null) throw badOption('Give `clientAuth` or `signingKey`')

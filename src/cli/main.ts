@@ -127,8 +127,8 @@ const COMMANDS: Record<string, Command> = {
     run: checkCommand,
   },
   'green-button': {
-    synopsis: 'green-button bills|usage|audit FILE',
-    summary: 'a Green Button (ESPI) file: exact bills, usage, money audit',
+    synopsis: 'green-button bills|usage|audit [FILE] · green-button consent …',
+    summary: 'Green Button (ESPI): a file or a Connect My Data grant — exact bills, usage, money audit',
     usage: GREEN_BUTTON_USAGE,
     run: greenButtonCommand,
   },

@@ -113,11 +113,13 @@ export function grantFromTokenResponse(
     requestedScopes: string[]
     now: number
     dpopJkt?: string | undefined
+    /** What the grant covers when the response names no account (Green Button: the subscription). */
+    accounts?: string[] | undefined
   },
   previous?: Grant,
 ): Grant {
   const expiresIn = checkTokenResponse(response)
-  const accounts = grantedAccounts(response) ?? previous?.accounts
+  const accounts = grantedAccounts(response) ?? previous?.accounts ?? base.accounts
   if (accounts === undefined || accounts.length === 0) {
     throw new EciConsentError(
       ErrorCode.NO_ACCOUNTS,

@@ -5,7 +5,17 @@
  *
  * @module
  */
-export { EciConfigError, EciError, EciValidationError, ErrorCode, type ValidationIssue } from '../errors.js'
+export {
+  EciConfigError,
+  EciConsentError,
+  EciError,
+  EciHttpError,
+  EciNetworkError,
+  EciValidationError,
+  ErrorCode,
+  type ValidationIssue,
+} from '../errors.js'
+export type { GrantStore, StoredGrant } from '../grant/store.js'
 export {
   espiMoney,
   espiQuantity,
@@ -38,6 +48,32 @@ export {
   serviceKindName,
   UNIT_SYMBOLS,
 } from './codes.js'
+export {
+  type GreenButtonConsentOptions,
+  type GreenButtonConsentTransaction,
+  GreenButtonConsumer,
+  type GreenButtonOpenSessionOptions,
+  greenButtonConsumer,
+  parseScopeSelection,
+  type ScopeSelection,
+} from './connect/consumer.js'
+export {
+  ApplicationInformation,
+  applicationInformationFromXml,
+  GreenButtonAuthorization,
+  parseBatchList,
+} from './connect/documents.js'
+export type { GreenButtonGrant } from './connect/grant.js'
+export { type GreenButtonNotificationOptions, greenButtonNotifications } from './connect/notifications.js'
+export { DEFAULT_CMD_MAX_BYTES, type GreenButtonConsumerOptions } from './connect/options.js'
+export type { ResourceCallOptions } from './connect/resource-request.js'
+export {
+  type FeedFilter,
+  type GreenButtonBillsOptions,
+  GreenButtonSession,
+  type GreenButtonSessionOptions,
+} from './connect/session.js'
+export type { LocalTimeParametersResource } from './espi-resources.js'
 export type {
   AtomEntry,
   CustomerData,

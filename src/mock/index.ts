@@ -6,6 +6,15 @@
 
 export { MOCK_DEFECTS } from './defects.js'
 export type { GeneratedLine } from './green-button/bill-lines.js'
+export { createGreenButtonProvider } from './green-button/custodian.js'
+export type {
+  MockGreenButtonCall,
+  MockGreenButtonClient,
+  MockGreenButtonEndpoint,
+  MockGreenButtonFault,
+  MockGreenButtonOptions,
+  MockGreenButtonProvider,
+} from './green-button/custodian-types.js'
 export {
   type GeneratedEspiBill,
   type GeneratedEspiFeed,

@@ -31,6 +31,14 @@ export interface TokenEndpointOptions {
   clientSecret?: string | undefined
   /** The SDK's retry policy: each attempt is a new request (new client assertion, new DPoP proof). */
   retry: ResolvedRetry
+  /** Send `resource` (RFC 8707) with code exchange and refresh. @default true */
+  resourceIndicator?: boolean | undefined
+  /**
+   * Builds the Grant from a token response (Green Button keeps `resourceURI` in it).
+   * @default grantFromTokenResponse
+   * @internal
+   */
+  grantFrom?: typeof grantFromTokenResponse | undefined
 }
 
 /** Whether a failed request may have reached the provider and been processed. */
@@ -91,8 +99,13 @@ export class TokenEndpoint {
     })
   }
 
+  /** The RFC 8707 parameters of a code exchange or refresh. */
+  get #resourceParams(): Record<string, string> {
+    return this.#o.resourceIndicator === false ? {} : { resource: this.#o.resource }
+  }
+
   #grant(tokens: unknown, requestedScopes: string[], previous?: Grant): Grant {
-    return grantFromTokenResponse(
+    return (this.#o.grantFrom ?? grantFromTokenResponse)(
       tokens as TokenResponseLike,
       {
         issuer: serverMetadata(this.#config).issuer,
@@ -133,7 +146,7 @@ export class TokenEndpoint {
               expectedState: input.state ?? oidc.skipStateCheck,
               idTokenExpected: false,
             },
-            { resource: this.#o.resource },
+            this.#resourceParams,
           )
           .catch((error) => {
             throw this.#fail(error, 'code exchange', [input.code, input.codeVerifier], true)
@@ -164,11 +177,9 @@ export class TokenEndpoint {
       'token refresh',
       resend,
       () =>
-        oidc
-          .refreshTokenGrant(this.#config, from.refreshToken as string, { resource: this.#o.resource })
-          .catch((error) => {
-            throw this.#fail(error, 'token refresh', secrets, true)
-          }),
+        oidc.refreshTokenGrant(this.#config, from.refreshToken as string, this.#resourceParams).catch((error) => {
+          throw this.#fail(error, 'token refresh', secrets, true)
+        }),
       async (error) => !outcomeUnknown(error) || !mayResend || mayResend(),
     )
     try {

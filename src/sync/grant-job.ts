@@ -113,7 +113,7 @@ async function syncAccount(
 }
 
 /** Marks the grant `needs_consent` unless it is marked already (or gone). */
-async function markNeedsConsent(ctx: GrantJobContext, key: string, error: EciConsentError): Promise<void> {
+export async function markNeedsConsent(ctx: GrantJobContext, key: string, error: EciConsentError): Promise<void> {
   const stored = await ctx.o.store.get(key)
   if (stored?.status === 'active') {
     await ctx.o.store.markNeedsConsent(key, error.code, { ifVersion: stored.version }).catch(async (cause) => {

@@ -6,6 +6,14 @@
  * consent is gone marked `needs_consent`. See docs/sync.md.
  * @module
  */
+export type {
+  GreenButtonSyncSink,
+  NotifyOptions,
+  NotifyResult,
+  SyncGreenButtonBillRecord,
+  SyncGreenButtonProviderConfig,
+  SyncGreenButtonRef,
+} from './green-button-types.js'
 export { createEciSync, EciSync } from './sync.js'
 export type {
   EciSyncOptions,

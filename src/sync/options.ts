@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import { EciConfigError, ErrorCode } from '../errors.js'
 import type { GrantStore } from '../grant/store.js'
 import { badOption, resolveFunction } from '../resolve.js'
+import type { SyncGreenButtonProviderConfig } from './green-button-types.js'
 import type { EciSyncOptions, SyncProviderConfig, SyncSink } from './types.js'
 
 /** Names that become BullMQ queue names and Redis key parts. */
@@ -18,7 +19,9 @@ export const DEFAULT_MARGIN_MS = 25
 /** A provider with every default applied. */
 export interface ResolvedProvider {
   readonly id: string
-  readonly config: SyncProviderConfig
+  /** `'green-button'` for a Connect My Data utility. */
+  readonly kind: 'ecis' | 'green-button'
+  readonly config: SyncProviderConfig | SyncGreenButtonProviderConfig
   readonly max: number
   readonly duration: number
   /** How much the delay from a permit to the provider's count may vary, ms. */
@@ -60,12 +63,14 @@ export function checkName(value: unknown, name: string): string {
   return value
 }
 
-function resolveProvider(id: string, config: SyncProviderConfig): ResolvedProvider {
+function resolveProvider(id: string, config: SyncProviderConfig | SyncGreenButtonProviderConfig): ResolvedProvider {
   checkName(id, 'providers key')
   const at = `providers.${id}`
   if (!config || typeof config !== 'object' || !config.consumer || typeof config.consumer !== 'object') {
-    throw badOption(`\`${at}.consumer\` must be the options of EciConsumer.discover`)
+    throw badOption(`\`${at}.consumer\` must be the options of EciConsumer.discover (or of greenButtonConsumer)`)
   }
+  const kind = config.kind ?? 'ecis'
+  if (kind !== 'ecis' && kind !== 'green-button') throw badOption(`\`${at}.kind\` must be "ecis" or "green-button"`)
   const limit = config.rateLimit
   if (!limit || typeof limit !== 'object') throw badOption(`\`${at}.rateLimit\` must be { max, duration }`)
   const max = wholeNumber(limit.max, `${at}.rateLimit.max`, 1, 100_000, 0)
@@ -73,13 +78,20 @@ function resolveProvider(id: string, config: SyncProviderConfig): ResolvedProvid
   const margin = wholeNumber(limit.marginMs, `${at}.rateLimit.marginMs`, 0, 60_000, DEFAULT_MARGIN_MS)
   return Object.freeze({
     id,
+    kind,
     config,
     max,
     duration,
     marginMs: margin,
     windowMs: duration + margin,
     concurrency: wholeNumber(config.concurrency, `${at}.concurrency`, 1, 1000, 4),
-    invoiceConcurrency: wholeNumber(config.invoiceConcurrency, `${at}.invoiceConcurrency`, 1, 16, 2),
+    invoiceConcurrency: wholeNumber(
+      (config as SyncProviderConfig).invoiceConcurrency,
+      `${at}.invoiceConcurrency`,
+      1,
+      16,
+      2,
+    ),
   })
 }
 
@@ -100,6 +112,12 @@ export function resolveSyncOptions(options: EciSyncOptions): ResolvedSyncOptions
   const providers = new Map<string, ResolvedProvider>()
   for (const [id, config] of Object.entries(options.providers)) providers.set(id, resolveProvider(id, config))
   if (providers.size === 0) throw badOption('`providers` must name at least one provider')
+  if (
+    [...providers.values()].some((p) => p.kind === 'green-button') &&
+    typeof sink.upsertGreenButtonBill !== 'function'
+  ) {
+    throw badOption('`sink` must implement upsertGreenButtonBill for Green Button providers')
+  }
   const backoff = options.backoff ?? {}
   const backoffBaseMs = wholeNumber(backoff.baseMs, 'backoff.baseMs', 1, 3_600_000, 1000)
   return Object.freeze({

@@ -7,12 +7,21 @@ import type { Queue, Worker } from 'bullmq'
 import { EciConsumer } from '../consumer.js'
 import { EciConfigError, EciNetworkError, ErrorCode } from '../errors.js'
 import { checkStoreKey } from '../grant/store-rules.js'
+import { greenButtonConsumer } from '../green-button/connect/consumer.js'
 import { sleep } from '../http/retry.js'
-import { defaultFetch, resolveTimeout } from '../resolve.js'
+import { badOption, defaultFetch, resolveTimeout } from '../resolve.js'
 import { type BullMQ, loadBullmq } from './bullmq.js'
 import type { GrantJobResult } from './grant-job.js'
+import type { NotifyOptions, NotifyResult } from './green-button-types.js'
 import { RequestLimiter } from './limiter.js'
-import { checkName, providerOf, type ResolvedSyncOptions, resolveSyncOptions } from './options.js'
+import { isWaiting, notifiedKeys } from './notify.js'
+import {
+  checkName,
+  providerOf,
+  type ResolvedProvider,
+  type ResolvedSyncOptions,
+  resolveSyncOptions,
+} from './options.js'
 import { RunLog } from './run-log.js'
 import type {
   EciSyncOptions,
@@ -38,6 +47,16 @@ const DEFAULT_WAIT_MS = 86_400_000
 
 /** Today's date in UTC, the default run. */
 const today = () => new Date().toISOString().slice(0, 10)
+
+/** The consumer of one provider, its requests taking permits from the provider's shared rate limit. */
+async function providerConsumer(provider: ResolvedProvider, limiter: RequestLimiter) {
+  const given = provider.config.consumer
+  const options = { retry: given.retry ?? SYNC_RETRY, fetch: limiter.fetch(given.fetch ?? defaultFetch) }
+  if (provider.config.kind === 'green-button') {
+    return greenButtonConsumer({ ...provider.config.consumer, ...options })
+  }
+  return EciConsumer.discover({ ...provider.config.consumer, ...options })
+}
 
 /**
  * A grant's job id, one per (run, key) and never shared by two pairs: a run is letters, digits,
@@ -156,13 +175,8 @@ export class EciSync {
     try {
       for (const id of ids) {
         const provider = providerOf(o, id)
-        const given = provider.config.consumer
         const limiter = new RequestLimiter(o, provider)
-        const consumer = await EciConsumer.discover({
-          ...given,
-          retry: given.retry ?? SYNC_RETRY,
-          fetch: limiter.fetch(given.fetch ?? defaultFetch),
-        })
+        const consumer = await providerConsumer(provider, limiter)
         const parts = { mq, queue: this.#queue(id, mq), consumer, limiter, log: this.#log }
         workers.push(startProviderWorker(o, provider, parts, settings))
       }
@@ -179,6 +193,37 @@ export class EciSync {
     }
     this.#workers.add(handle)
     return handle
+  }
+
+  /**
+   * Schedules the grants a Green Button notification names (`parseBatchList` of the Data
+   * Custodian's POST, or `greenButtonNotifications`' `onBatch`): each grant whose subscription the
+   * URIs name, once — a grant whose job in the nightly run is still waiting gets no second job.
+   * The sync knows a grant's subscription once its first job ran; before that, `keyOf` names it.
+   * @throws {EciConfigError} for an unknown or non-Green-Button provider, or bad URIs.
+   * @example
+   * ```ts
+   * import { greenButtonNotifications } from 'ecis-consumer/green-button'
+   *
+   * const handler = greenButtonNotifications({ onBatch: async (uris) => void (await sync.notify('utility-gb', uris)) })
+   * ```
+   */
+  async notify(provider: string, resourceUris: readonly string[], options: NotifyOptions = {}): Promise<NotifyResult> {
+    if (providerOf(this.#o, provider).kind !== 'green-button') {
+      throw badOption(`Provider ${JSON.stringify(provider)} is not a Green Button provider`)
+    }
+    const { keys, unknown } = await notifiedKeys(this.#o, provider, resourceUris, options.keyOf)
+    const nightly = options.nightlyRun === undefined ? today() : checkName(options.nightlyRun, 'nightlyRun')
+    const run = options.run === undefined ? `${nightly}.n${Date.now()}` : checkName(options.run, 'run')
+    const mq = await loadBullmq()
+    const fresh: SyncGrantRef[] = []
+    let waiting = 0
+    for (const key of keys) {
+      if (await isWaiting(this.#queue(provider, mq), jobId(nightly, key))) waiting++
+      else fresh.push({ key, provider })
+    }
+    const added = fresh.length > 0 ? await this.schedule(fresh, { run }) : { scheduled: 0, duplicates: 0 }
+    return { run, scheduled: added.scheduled, duplicates: waiting + added.duplicates, keys, unknown }
   }
 
   /** The run's summary so far. */

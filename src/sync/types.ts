@@ -8,30 +8,15 @@ import type { EciConsentError, EciValidationError } from '../errors.js'
 import type { GrantStore } from '../grant/store.js'
 import type { EciConsumerOptions } from '../options.js'
 import type { Basic, InvoiceDetail } from '../schemas/responses.js'
+import type { GreenButtonSyncSink, SyncGreenButtonProviderConfig } from './green-button-types.js'
+import type { SyncRateLimit } from './rate-limit-option.js'
 
-/** A provider's request rate limit, shared by every worker of the fleet. */
-export interface SyncRateLimit {
-  /** Requests allowed per `duration` (a positive whole number). */
-  max: number
-  /** The window, ms. */
-  duration: number
-  /**
-   * How much the time from a request's permit to the provider counting it may vary, ms: network
-   * jitter, a new connection's handshake, a stalled event loop. The fleet counts each request
-   * when it is sent and lets at most `max` go in any `duration + marginMs`, so the provider sees
-   * at most `max` in any `duration` while that variation stays within the margin — and the
-   * fleet runs at up to `duration / (duration + marginMs)` of the limit. A permit the worker got
-   * more than `marginMs / 2` after asking (its event loop stalled) is not used: it keeps its
-   * place, and the request asks again (once). `0` trusts network and workers completely. Raise
-   * it if the provider still answers 429; the provider's rate-limit headers are learned too
-   * (docs/sync.md).
-   * @default 25
-   */
-  marginMs?: number | undefined
-}
+export type { SyncRateLimit } from './rate-limit-option.js'
 
 /** One provider (utility) of the sync: how to reach it and how hard to push it. */
 export interface SyncProviderConfig {
+  /** An ECIS provider (the default); `'green-button'` providers take {@link SyncGreenButtonProviderConfig}. */
+  kind?: 'ecis' | undefined
   /**
    * Options for `EciConsumer.discover`. The sync adds its rate-limited `fetch` (wrapping yours)
    * and, unless you set `retry`, small per-call retries (`{ limit: 1, maxRetryAfter: 0 }`: a
@@ -81,7 +66,7 @@ export interface SyncFailedRecord extends SyncAccountRef {
  * durable when its promise resolves; the sync stores an account's invoices in the provider's
  * order, each only after the one before it.
  */
-export interface SyncSink {
+export interface SyncSink extends GreenButtonSyncSink {
   /**
    * The `system_invoice_id` of the newest invoice stored for the account (the highest
    * `position`), or `undefined` for none: the sync fetches only what follows it.
@@ -117,7 +102,7 @@ export interface EciSyncOptions {
   /** Where the data goes. */
   sink: SyncSink
   /** The providers by id (letters, digits, `.`, `_`, `-`; the id names the provider's BullMQ queue). */
-  providers: Record<string, SyncProviderConfig>
+  providers: Record<string, SyncProviderConfig | SyncGreenButtonProviderConfig>
   /**
    * Called when a grant needs consent again (revoked, refresh refused, already marked): the
    * grant is marked `needs_consent` in the store first and is not retried. Called again each run

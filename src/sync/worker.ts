@@ -8,8 +8,10 @@
 import type { Job, Queue, Worker } from 'bullmq'
 import type { EciConsumer } from '../consumer.js'
 import { EciConfigError, EciError, EciHttpError, EciNetworkError, ErrorCode } from '../errors.js'
+import type { GreenButtonConsumer } from '../green-button/connect/consumer.js'
 import type { BullMQ } from './bullmq.js'
-import { type GrantJobContext, type GrantJobResult, syncGrant } from './grant-job.js'
+import { type GrantJobContext, type GrantJobProgress, type GrantJobResult, syncGrant } from './grant-job.js'
+import { syncGreenButtonGrant } from './green-button-job.js'
 import { jobContext, type RequestLimiter } from './limiter.js'
 import type { ResolvedProvider, ResolvedSyncOptions } from './options.js'
 import type { RunLog } from './run-log.js'
@@ -64,16 +66,28 @@ const reasonOf = (error: unknown) => (error instanceof EciError ? error.code : E
 export function startProviderWorker(
   o: ResolvedSyncOptions,
   provider: ResolvedProvider,
-  parts: { mq: BullMQ; queue: Queue; consumer: EciConsumer; limiter: RequestLimiter; log: RunLog },
+  parts: {
+    mq: BullMQ
+    queue: Queue
+    consumer: EciConsumer | GreenButtonConsumer
+    limiter: RequestLimiter
+    log: RunLog
+  },
   settings: WorkerSettings,
 ): Worker<GrantJobData, GrantJobResult> {
-  const { mq, queue, limiter, log } = parts
-  const ctx: GrantJobContext = { o, provider, consumer: parts.consumer, log, ...settings }
+  const { mq, queue, limiter, log, consumer } = parts
+  const ctx: GrantJobContext = { o, provider, consumer: consumer as EciConsumer, log, ...settings }
+  // A Green Button utility's jobs read subscriptions; an ECIS provider's read accounts.
+  type Progress = (p: GrantJobProgress) => Promise<void>
+  const sync =
+    provider.kind === 'green-button'
+      ? (ref: GrantJobData, p: Progress) => syncGreenButtonGrant(ctx, consumer as GreenButtonConsumer, ref, p)
+      : (ref: GrantJobData, p: Progress) => syncGrant(ctx, ref, p)
   const process = async (job: Job<GrantJobData, GrantJobResult>): Promise<GrantJobResult> => {
     const { key, run } = job.data
     const ref = { key, provider: provider.id }
     try {
-      const result = await jobContext.run({ run }, () => syncGrant(ctx, { ...ref, run }, (p) => job.updateProgress(p)))
+      const result = await jobContext.run({ run }, () => sync({ ...ref, run }, (p) => job.updateProgress(p)))
       await log.outcome(run, ref, result.status, result.reason)
       return result
     } catch (error) {

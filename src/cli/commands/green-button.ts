@@ -27,17 +27,22 @@ import {
 } from '../green-button-output.js'
 import { type CliIo, json, line, UsageError } from '../io.js'
 import { table } from '../table.js'
+import { GREEN_BUTTON_CONSENT_USAGE, greenButtonConsentCommand, readStoredFeed } from './green-button-connect.js'
 
-export const GREEN_BUTTON_USAGE = `Usage: ecis green-button <bills|usage|audit> FILE.xml [options]
+export const GREEN_BUTTON_USAGE = `Usage: ecis green-button <bills|usage|audit> [FILE.xml] [options]
+       ecis green-button consent --authorization-endpoint URL --token-endpoint URL … (below)
 
 Reads a Green Button (ESPI) file: the XML a utility's "Download My Data" button exports, or a
-Connect My Data response saved to a file. Money and units are exact (docs/green-button.md).
+Connect My Data response saved to a file. Without FILE, reads the subscription of the grant
+"ecis green-button consent" stored (Connect My Data). Money and units are exact
+(docs/green-button.md).
 
 Commands:
-  bills FILE.xml           the bills (usage summaries and costed billing-period readings)
-  usage FILE.xml           interval readings totalled per local day or month
-  audit FILE.xml           line items against totals, contiguous and unrepeated periods
+  bills [FILE.xml]         the bills (usage summaries and costed billing-period readings)
+  usage [FILE.xml]         interval readings totalled per local day or month
+  audit [FILE.xml]         line items against totals, contiguous and unrepeated periods
                            (exit 1 when a finding is an error)
+  consent …                Connect My Data consent; stores the grant (mode 0600)
 
 Options:
   --json                   JSON on stdout (amounts as exact decimal strings)
@@ -45,7 +50,10 @@ Options:
   --by day|month           usage: the period to total over (default day)
   --tolerance AMOUNT       audit: differences up to this are warnings (default 0)
   --quiet                  do not list the file's deviations from ESPI on stderr
-`
+  --grant-file PATH        without FILE: the stored grant to use (default
+                           $ECIS_GREEN_BUTTON_GRANT_FILE or ~/.config/ecis/green-button-grant.json)
+
+${GREEN_BUTTON_CONSENT_USAGE}`
 
 const SUBCOMMANDS = ['bills', 'usage', 'audit'] as const
 
@@ -111,6 +119,7 @@ function auditOutput(feed: EspiFeed, io: CliIo, asJson: boolean, tolerance: stri
 }
 
 export async function greenButtonCommand(args: string[], io: CliIo): Promise<number> {
+  if (args[0] === 'consent') return greenButtonConsentCommand(args.slice(1), io)
   const { values, positionals: rest } = parse(
     args,
     {
@@ -119,10 +128,11 @@ export async function greenButtonCommand(args: string[], io: CliIo): Promise<num
       by: { type: 'string' },
       tolerance: { type: 'string' },
       quiet: { type: 'boolean' },
+      'grant-file': { type: 'string' },
     },
     GREEN_BUTTON_USAGE,
   )
-  const [sub, file] = positionals(rest, ['COMMAND', 'FILE.xml'], GREEN_BUTTON_USAGE)
+  const [sub, file] = positionals(rest, rest.length > 1 ? ['COMMAND', 'FILE.xml'] : ['COMMAND'], GREEN_BUTTON_USAGE)
   const command = SUBCOMMANDS.find((c) => c === sub)
   if (!command) throw new UsageError(`unknown green-button command "${sub}": bills, usage or audit`, GREEN_BUTTON_USAGE)
   if (values.json && values.csv) throw new UsageError('--json and --csv exclude each other', GREEN_BUTTON_USAGE)
@@ -133,7 +143,12 @@ export async function greenButtonCommand(args: string[], io: CliIo): Promise<num
     throw new UsageError('--tolerance is an option of audit', GREEN_BUTTON_USAGE)
   const by = oneOf(values.by, ['day', 'month'] as const, 'by', GREEN_BUTTON_USAGE) ?? 'day'
   const format = values.json ? 'json' : values.csv ? 'csv' : 'table'
-  const feed = await readFeed(file as string, io, values.quiet === true)
+  if (file !== undefined && values['grant-file'] !== undefined)
+    throw new UsageError('--grant-file reads the stored grant: give it or FILE.xml, not both', GREEN_BUTTON_USAGE)
+  const feed =
+    file === undefined
+      ? await readStoredFeed(io, values['grant-file'])
+      : await readFeed(file as string, io, values.quiet === true)
   if (command === 'bills') return billsOutput(feed, io, format)
   if (command === 'usage') return usageOutput(feed, io, format, by)
   return auditOutput(feed, io, format === 'json', values.tolerance)

@@ -7,6 +7,7 @@ import { AUDIT_CHECKS } from '../../money/index.js'
 import { integer, list, oneOf, parse } from '../args.js'
 import { type CliIo, line, UsageError, untilAborted } from '../io.js'
 import { readPublicJwks } from '../keys.js'
+import { MOCK_GREEN_BUTTON_USAGE, mockGreenButtonCommand } from './mock-green-button.js'
 
 export const MOCK_USAGE = `Usage: ecis mock [options]
 
@@ -30,10 +31,12 @@ Options:
   --defect NAME            break one rule on purpose (repeat for several), to see
                            "ecis conformance" catch it; names in docs/conformance.md
   --rate-limit MAX/SECONDS answer 429 with Retry-After past MAX ECI requests per SECONDS
+  --green-button           serve a Green Button Data Custodian instead (its options below)
   --refresh-reuse-window S tolerate reuse of a rotated refresh token for S seconds (default 0:
                            any reuse revokes the grant); pair with the consumer's
                            refreshReuseWindow
-`
+
+${MOCK_GREEN_BUTTON_USAGE}`
 
 const CONSENT = ['interactive', 'auto', 'deny'] as const
 const DIALECTS = ['seed', 'canonical', 'deviant'] as const
@@ -50,6 +53,7 @@ function conformanceOptions(defect: string[] | undefined, rate: string | undefin
 }
 
 export async function mockCommand(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--green-button')) return mockGreenButtonCommand(args, io)
   const { values, positionals } = parse(
     args,
     {
@@ -79,8 +83,7 @@ export async function mockCommand(args: string[], io: CliIo): Promise<number> {
     max: 86_400,
   })
   const { defects, rateLimit } = conformanceOptions(values.defect, values['rate-limit'])
-  const clientId = values['client-id']
-  const redirectUris = values['redirect-uri'] ?? []
+  const { 'client-id': clientId, 'redirect-uri': redirectUris = [] } = values
   const clients: MockClient[] = []
   if (clientId !== undefined) {
     if (!values.jwks) throw new UsageError('--client-id needs --jwks FILE (the public keys to register)', MOCK_USAGE)

@@ -46,7 +46,7 @@ export interface MockProviderServer {
  * Reads the body, streaming, up to the handlers' limit ({@link MAX_BODY}); resolves `'too-large'`
  * as soon as the declared or received size passes it, without buffering the rest.
  */
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+export function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'])
     if (Number.isFinite(declared) && declared > MAX_BODY) {
@@ -72,7 +72,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 /** The answer to an oversized body; the connection is closed after it (the rest is never read). */
-function tooLarge(res: ServerResponse, req: IncomingMessage): void {
+export function tooLarge(res: ServerResponse, req: IncomingMessage): void {
   const body = JSON.stringify({ error: 'invalid_request', error_description: 'the body is larger than 64 kB' })
   res.on('finish', () => req.destroy())
   res.writeHead(400, {
@@ -84,7 +84,7 @@ function tooLarge(res: ServerResponse, req: IncomingMessage): void {
   res.end(body)
 }
 
-function toRequest(req: IncomingMessage, origin: string, body: Buffer | undefined): Request {
+export function toRequest(req: IncomingMessage, origin: string, body: Buffer | undefined): Request {
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name === 'host' || name === 'connection') continue
