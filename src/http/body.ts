@@ -136,3 +136,13 @@ async function streamed(
   }
   return new TextDecoder().decode(all)
 }
+
+/**
+ * Releases the connection of a response whose body was not read: cancels an untouched body (a
+ * refusal, a redirect, an attempt that ended first). A body already read, or being read, is left
+ * alone — its reader cancels it on failure, and the attempt's deadline aborts the transfer — so
+ * nothing is thrown and caught on the common path.
+ */
+export function releaseBody(response: Response | undefined): void {
+  if (response?.body && !response.bodyUsed) response.body.cancel().catch(() => {})
+}

@@ -7,7 +7,7 @@
 
 import { toEciError } from '../error-boundary.js'
 import { EciHttpError, EciNetworkError, EciValidationError, ErrorCode } from '../errors.js'
-import { MAX_ERROR_BODY_BYTES, readBodyText } from '../http/body.js'
+import { MAX_ERROR_BODY_BYTES, readBodyText, releaseBody } from '../http/body.js'
 import { Deadline } from '../http/deadline.js'
 import { httpErrorFromResponse, isRedirect, redirectRefused, requestIdOf } from '../http/refusal.js'
 import { withRetries } from '../http/retry.js'
@@ -227,9 +227,9 @@ class DataPlane {
       throw toEciError(error, what)
     } finally {
       deadline.done()
-      // A body not read to its end is cancelled: its connection is released, not left open while
-      // the provider keeps writing (a no-op for a body already read).
-      response?.body?.cancel().catch(() => {})
+      // A body not read is cancelled: its connection is released, not left open while the
+      // provider keeps writing.
+      releaseBody(response)
     }
   }
 

@@ -8,7 +8,7 @@
 import { toEciError } from '../../error-boundary.js'
 import { EciHttpError, EciNetworkError, ErrorCode } from '../../errors.js'
 import type { GrantTokens } from '../../grant/grant-tokens.js'
-import { MAX_ERROR_BODY_BYTES, readBodyText } from '../../http/body.js'
+import { MAX_ERROR_BODY_BYTES, readBodyText, releaseBody } from '../../http/body.js'
 import { Deadline } from '../../http/deadline.js'
 import { httpErrorFromResponse, isRedirect, redirectRefused } from '../../http/refusal.js'
 import { withRetries } from '../../http/retry.js'
@@ -85,8 +85,9 @@ async function attempt<T>(
     throw toEciError(error, what)
   } finally {
     deadline.done()
-    // A body not read to its end is cancelled: its connection is released.
-    response?.body?.cancel().catch(() => {})
+    // A body not read is cancelled: its connection is released, not left open while the
+    // provider keeps writing.
+    releaseBody(response)
   }
 }
 
