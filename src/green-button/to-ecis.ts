@@ -7,7 +7,14 @@
  * @module
  */
 import { addAmounts, type ExactAmount, formatAmount } from '../money/amount.js'
-import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
+import {
+  type Basic,
+  BasicSchema,
+  type Invoice,
+  type InvoiceDetail,
+  InvoiceDetailSchema,
+  InvoiceSchema,
+} from '../schemas/responses.js'
 import { quantityIn } from './amounts.js'
 import type { GreenButtonBill, GreenButtonLineItem } from './bills.js'
 import type { UsagePoint } from './feed.js'
@@ -21,60 +28,11 @@ export interface GreenButtonMapping<T> {
   missing: (keyof T)[]
 }
 
-const INVOICE_FIELDS: (keyof Invoice)[] = [
-  'system_account_id',
-  'system_invoice_id',
-  'rate_code',
-  'next_read_date',
-  'meter_number',
-  'invoice_date',
-  'invoice_due_date',
-  'invoice_total',
-  'invoice_paid',
-  'service_period_start',
-  'service_period_end',
-  'billing_period_start',
-  'billing_period_end',
-]
-
-const DETAIL_FIELDS: (keyof InvoiceDetail)[] = [
-  ...INVOICE_FIELDS,
-  'delivery_unit',
-  'service_unit',
-  'energy_consumption_quantity',
-  'energy_consumption_rate',
-  'energy_consumption_total',
-  'distribution_quantity',
-  'distribution_rate',
-  'distribution_total',
-  'transmission_quantity',
-  'transmission_rate',
-  'transmission_total',
-  'stranded_costs_quantity',
-  'stranded_costs_rate',
-  'stranded_costs_total',
-  'conservation_quantity',
-  'conservation_rate',
-  'conservation_total',
-  'credit_unit',
-  'credit_rate',
-  'credit_carryover',
-  'credit_new',
-  'credit_allocated',
-  'credit_remaining_total',
-]
-
-const BASIC_FIELDS: (keyof Basic)[] = [
-  'system_account_id',
-  'account_type',
-  'rate_code',
-  'next_read_date',
-  'meter_number',
-  'producer_projects',
-  'system_invoice_ids',
-  'billing_period_start',
-  'billing_period_end',
-]
+/** The ECIS fields of each type, in the schema's order: what `missing` is measured against. */
+const fieldsOf = <T>(schema: { shape: object }) => Object.keys(schema.shape) as (keyof T)[]
+const INVOICE_FIELDS = fieldsOf<Invoice>(InvoiceSchema)
+const DETAIL_FIELDS = fieldsOf<InvoiceDetail>(InvoiceDetailSchema)
+const BASIC_FIELDS = fieldsOf<Basic>(BasicSchema)
 
 function mapping<T>(value: Partial<T>, fields: readonly (keyof T)[]): GreenButtonMapping<T> {
   const clean = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>

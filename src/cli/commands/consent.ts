@@ -132,6 +132,26 @@ export async function callbackListener(port: number) {
 }
 
 /** The callback, or a timeout after `timeout` s, or the interrupt. */
+/**
+ * Prints the consent URL and where the redirect is awaited, and opens a browser when it can
+ * (a convenience: the URL is printed either way). Every loopback consent command uses it.
+ */
+export async function showConsentUrl(
+  io: CliIo,
+  url: string,
+  o: { redirectUri: string; timeout: number; open: boolean },
+): Promise<void> {
+  line(io.stderr, 'Open this URL in a browser to consent:')
+  line(io.stderr, `  ${url}`)
+  line(io.stderr, `Waiting up to ${o.timeout} s for the redirect to ${o.redirectUri} …`)
+  if (!o.open || !(io.openBrowser || canOpenBrowser(io.env))) return
+  try {
+    await (io.openBrowser ?? openInBrowser)(url)
+  } catch {
+    // Opening a browser is a convenience; the URL is printed.
+  }
+}
+
 export function waitForRedirect(callback: Promise<Callback>, timeout: number, io: CliIo) {
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {
@@ -174,17 +194,7 @@ export async function consentCommand(args: string[], io: CliIo): Promise<number>
       scopes: scopes as ('basic' | 'invoice' | 'invoice_detail')[],
       ...(accounts ? { accounts } : {}),
     })
-    line(io.stderr, 'Open this URL in a browser to consent:')
-    line(io.stderr, `  ${url}`)
-    line(io.stderr, `Waiting up to ${timeout} s for the redirect to ${redirectUri} …`)
-    if (!values['no-open'] && (io.openBrowser || canOpenBrowser(io.env))) {
-      try {
-        await (io.openBrowser ?? openInBrowser)(url)
-      } catch {
-        // Opening a browser is a convenience; the URL is printed.
-      }
-    }
-
+    await showConsentUrl(io, url, { redirectUri, timeout, open: !values['no-open'] })
     const waiting = waitForRedirect(callback, timeout, io)
     clear = waiting.clear
     const { url: callbackUrl, respond } = await waiting.callback

@@ -14,12 +14,11 @@ import {
   greenButtonConsumer,
 } from '../../green-button/index.js'
 import { integer, parse, positionals, required } from '../args.js'
-import { canOpenBrowser, openInBrowser } from '../browser.js'
 import { defaultGrantFile } from '../grant-store.js'
 import { requireHttpsUnlessAllowed } from '../insecure.js'
 import { type CliIo, line } from '../io.js'
 import { writePrivateFile } from '../private-file.js'
-import { callbackListener, waitForRedirect } from './consent.js'
+import { callbackListener, showConsentUrl, waitForRedirect } from './consent.js'
 
 export const GREEN_BUTTON_CONSENT_USAGE = `Usage: ecis green-button consent --authorization-endpoint URL --token-endpoint URL
          --resource-endpoint URL --client-id ID --scope FB=… [options]
@@ -147,16 +146,7 @@ export async function greenButtonConsentCommand(args: string[], io: CliIo): Prom
   try {
     const gb = await consumerFor(config, io, redirectUri)
     const { url, transaction } = await gb.beginConsent({ scope })
-    line(io.stderr, 'Open this URL in a browser to consent:')
-    line(io.stderr, `  ${url}`)
-    line(io.stderr, `Waiting up to ${timeout} s for the redirect to ${redirectUri} …`)
-    if (open && (io.openBrowser || canOpenBrowser(io.env))) {
-      try {
-        await (io.openBrowser ?? openInBrowser)(url)
-      } catch {
-        // Opening a browser is a convenience; the URL is printed.
-      }
-    }
+    await showConsentUrl(io, url, { redirectUri, timeout, open })
     const waiting = waitForRedirect(callback, timeout, io)
     clear = waiting.clear
     const { url: callbackUrl, respond } = await waiting.callback
