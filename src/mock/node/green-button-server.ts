@@ -7,8 +7,7 @@
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
-import { getResponse } from 'msw'
-import { createGreenButtonProvider } from '../green-button/custodian.js'
+import { loadPeer } from '../../peer.js'
 import type { MockGreenButtonOptions, MockGreenButtonProvider } from '../green-button/custodian-types.js'
 import { readBody, tooLarge, toRequest } from './server.js'
 
@@ -60,6 +59,10 @@ export async function startGreenButtonProviderServer(
   options: GreenButtonProviderServerOptions,
 ): Promise<GreenButtonProviderServer> {
   const { port = 0, host = '127.0.0.1', ...custodianOptions } = options
+  // msw (an optional peer) and the custodian built on it load here, one after the other, as
+  // startMockProviderServer does: the entry imports without msw, and this says to install it.
+  const { getResponse } = await loadPeer('msw', 'ecis-consumer/mock/node', () => import('msw'))
+  const { createGreenButtonProvider } = await import('../green-button/custodian.js')
   let custodian: MockGreenButtonProvider | undefined
   let origin = ''
   const server = createServer(async (req, res) => {
