@@ -64,6 +64,8 @@ const FREE_IN = {
     session:
       '{ get(key: string): string | undefined; set(key: string, value: string): void; delete(key: string): void }',
   },
+  // The customer's Download My Data file (a browser upload, a fetched body).
+  'src/green-button/parse.ts': { upload: 'Blob' },
   'src/green-button/connect/session.ts': { session: "import('ecis-consumer/green-button').GreenButtonSession" },
   'src/sync/sync.ts': { sync: "import('ecis-consumer/sync').EciSync" },
 }

@@ -145,10 +145,10 @@ function boundary(error: unknown): EciError {
  * @throws {EciConfigError} for an argument that is not a string or bytes, or bad options.
  * @example
  * ```ts
- * import { readFile } from 'node:fs/promises'
  * import { espiBills, parseEspi } from 'ecis-consumer/green-button'
  *
- * const feed = parseEspi(await readFile('Download_My_Data.xml'))
+ * // `upload`: the customer's Download My Data file (a browser upload, a fetched Blob).
+ * const feed = parseEspi(new Uint8Array(await upload.arrayBuffer()))
  * for (const point of feed.usagePoints) console.log(point.id, point.serviceKind, point.meterReadings.length)
  * const bills = espiBills(feed)
  * ```
