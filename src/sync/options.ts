@@ -13,8 +13,14 @@ import type { EciSyncOptions, SyncProviderConfig, SyncSink } from './types.js'
 /** Names that become BullMQ queue names and Redis key parts. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-/** `rateLimit.marginMs` by default: 1 s windows run at 1000 / 1025 = 97.6 % of the limit at most. */
-export const DEFAULT_MARGIN_MS = 25
+/**
+ * `rateLimit.marginMs` by default: 40 ms, or 2.5 % of the window where that is more (at most a
+ * minute). 40 ms covers loopback-to-regional jitter and a briefly stalled process at either end
+ * (a 1 s window runs at 1000 / 1040 = 96 % of the limit at most); longer windows buy cover for a
+ * retransmitted packet or a new connection's handshake at the same 2.5 % (a 2 s window: 50 ms,
+ * 97.6 %; a minute: 1.5 s).
+ */
+export const defaultMarginMs = (duration: number): number => Math.min(60_000, Math.max(40, Math.round(duration / 40)))
 
 /** A provider with every default applied. */
 export interface ResolvedProvider {
@@ -75,7 +81,7 @@ function resolveProvider(id: string, config: SyncProviderConfig | SyncGreenButto
   if (!limit || typeof limit !== 'object') throw badOption(`\`${at}.rateLimit\` must be { max, duration }`)
   const max = wholeNumber(limit.max, `${at}.rateLimit.max`, 1, 100_000, 0)
   const duration = wholeNumber(limit.duration, `${at}.rateLimit.duration`, 1, 86_400_000, 0)
-  const margin = wholeNumber(limit.marginMs, `${at}.rateLimit.marginMs`, 0, 60_000, DEFAULT_MARGIN_MS)
+  const margin = wholeNumber(limit.marginMs, `${at}.rateLimit.marginMs`, 0, 60_000, defaultMarginMs(duration))
   return Object.freeze({
     id,
     kind,

@@ -17,10 +17,10 @@ export interface SyncRateLimit {
    * at most `max` in any `duration` while that variation stays within the margin — and the
    * fleet runs at up to `duration / (duration + marginMs)` of the limit. A permit the worker got
    * more than `marginMs / 2` after asking (its event loop stalled) is not used: it keeps its
-   * place, and the request asks again (once). `0` trusts network and workers completely. Raise
+   * place, and the request asks again (twice at most). `0` trusts network and workers completely. Raise
    * it if the provider still answers 429; the provider's rate-limit headers are learned too
    * (docs/sync.md).
-   * @default 25
+   * @default 40 ms, or 2.5 % of `duration` where that is more (1.5 s for a per-minute limit), at most 60 s
    */
   marginMs?: number | undefined
 }

@@ -62,6 +62,27 @@ function most(times: readonly number[], windowMs: number): number {
 }
 
 describe('RequestLimiter', () => {
+  it('defaults the margin to 40 ms, or 2.5 % of a longer window (at most a minute)', () => {
+    const margin = (duration: number, marginMs?: number) => {
+      const o = resolveSyncOptions({
+        redis,
+        store: memoryGrantStore(),
+        sink: memorySink().sink,
+        providers: {
+          p: { consumer: { issuer: 'https://as.example', clientId: 'c' }, rateLimit: { max: 10, duration, marginMs } },
+        },
+      })
+      return [providerOf(o, 'p').marginMs, providerOf(o, 'p').windowMs]
+    }
+    expect(margin(1000)).toEqual([40, 1040])
+    expect(margin(2000)).toEqual([50, 2050])
+    expect(margin(60_000)).toEqual([1500, 61_500])
+    expect(margin(86_400_000)).toEqual([60_000, 86_460_000])
+    // What the app sets stands, 0 included.
+    expect(margin(60_000, 0)).toEqual([0, 60_000])
+    expect(margin(1000, 25)).toEqual([25, 1025])
+  })
+
   it('sends request max + 1 duration + marginMs after the first was sent, not after its answer came', async () => {
     const [limiter] = fleet({ max: 5, duration: 1000, marginMs: 50 })
     const p = provider(600)
