@@ -1,7 +1,7 @@
 // The capacity model of the nightly sync: a time-stepped simulation of a fleet of sync workers
 // against many utilities, each with its own rate limit. It prints the table of docs/scaling.md.
 //
-//   node bench/fleet-sync-model.mjs [--cpu-ms 2.0] [--latency-ms 200] [--achieved 0.89] [--json]
+//   node bench/fleet-sync-model.mjs [--cpu-ms 2.3] [--latency-ms 200] [--achieved 0.96] [--json]
 //
 // What it models, per second of the night:
 // - each utility serves at most `achieved` × its rate limit (requests/s): the fraction of the
@@ -10,7 +10,7 @@
 // - each worker process has `JOBS × DETAILS` requests in flight per utility queue, so a utility
 //   gets at most workers × JOBS × DETAILS / latency requests/s (Little's law);
 // - each worker process spends `cpu-ms` of one core per request (bench/fleet-sync.mjs measured
-//   1.6–2.1 ms on the test machine), so the fleet does at most workers × 1000 / cpu-ms requests/s,
+//   1.9–2.4 ms on the test machine), so the fleet does at most workers × 1000 / cpu-ms requests/s,
 //   shared by the utilities that still have work (water-filling);
 // - a grant's nightly work: one token refresh (hour-long access tokens), then per account one
 //   Basic plus the new invoices — one a month, so 1/30 of an Invoice Detail per night on average,
@@ -24,9 +24,9 @@ const arg = (name, fallback) => {
   const at = process.argv.indexOf(name)
   return at < 0 ? fallback : Number(process.argv[at + 1])
 }
-const CPU_MS = arg('--cpu-ms', 2.0)
+const CPU_MS = arg('--cpu-ms', 2.3)
 const LATENCY_S = arg('--latency-ms', 200) / 1000
-const ACHIEVED = arg('--achieved', 0.89)
+const ACHIEVED = arg('--achieved', 0.96)
 const JOBS = 8
 const DETAILS = 2
 const ACCOUNTS_PER_CUSTOMER = 1.3
