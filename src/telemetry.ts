@@ -14,6 +14,8 @@
  * Deno, Bun and workers get spans whenever the app's own copy of the API registered a provider.
  * @module
  */
+
+import { toEciError } from './error-boundary.js'
 import type { EciError } from './errors.js'
 import { badOption, resolveFunction } from './resolve.js'
 import { subscribedChannel } from './telemetry-channels.js'
@@ -54,11 +56,18 @@ export interface AppInfo {
   url?: string | undefined
 }
 
-/** What {@link TelemetryOptions.onRequest} receives before each attempt of an ECI call. */
+/** What {@link TelemetryOptions.onRequest} receives before each attempt of an ECI call or a Green Button read. */
 export interface RequestState {
-  /** `basic`, `invoice` or `invoice_detail`. */
+  /**
+   * `basic`, `invoice` or `invoice_detail` for an ECI call; `green_button.subscription`,
+   * `green_button.usage_point` or `green_button.authorization` for a Green Button read.
+   */
   requestType: string
-  /** The ECI endpoint. */
+  /**
+   * The ECI endpoint. For a Green Button read, the Data Custodian's origin — the whole URL (no
+   * query) only with `telemetry: { accountIds: true }`, since its path names the customer's
+   * subscription.
+   */
   url: string
   /** 1 for the first attempt. */
   attempt: number
@@ -98,11 +107,11 @@ export interface TelemetryOptions {
   tracerProvider?: TracerProviderLike | undefined
   /** Privacy switches for spans and hooks. */
   telemetry?: { accountIds?: boolean } | undefined
-  /** Called before each attempt of an ECI call. */
+  /** Called before each attempt of an ECI call or a Green Button read. */
   onRequest?: ((state: RequestState) => void) | undefined
   /** Called after each attempt that got an HTTP response. */
   onResponse?: ((state: ResponseState) => void) | undefined
-  /** Called before the SDK waits to retry an ECI call. */
+  /** Called before the SDK waits to retry an ECI call or a Green Button read. */
   onRetry?: ((state: RetryState) => void) | undefined
   /** Your app, appended to `User-Agent: ecis-consumer/<version>`. */
   appInfo?: AppInfo | undefined
@@ -186,6 +195,20 @@ export function callHook<S>(hook: ((state: S) => void) | undefined, state: S): v
   try {
     hook(state)
   } catch {}
+}
+
+/**
+ * The `onRetry` of a call's `withRetries`: the app's `onRetry` hook with the attempt's state, the
+ * error typed (`what` names the call in it); `undefined` when the app set no hook.
+ */
+export function retryHook(
+  telemetry: ResolvedTelemetry,
+  state: (attempt: number) => RequestState,
+  what: string,
+): ((error: unknown, delayMs: number, attempt: number) => void) | undefined {
+  const hook = telemetry.onRetry
+  if (!hook) return undefined
+  return (error, delayMs, attempt) => callHook(hook, { ...state(attempt), error: toEciError(error, what), delayMs })
 }
 
 /**

@@ -15,7 +15,14 @@ import { checkRequestClaims, type EciRequestClaims } from '../protocol/claims.js
 import { badOption, isTokenSyntax, resolveSignal, resolveTimeout } from '../resolve.js'
 import { type ParseOptions, parseBasic, parseInvoice, parseInvoiceDetail } from '../schemas/parse.js'
 import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
-import { callHook, type RequestState, requestAttributes, type SpanAttributeValue, traced } from '../telemetry.js'
+import {
+  callHook,
+  type RequestState,
+  requestAttributes,
+  retryHook,
+  type SpanAttributeValue,
+  traced,
+} from '../telemetry.js'
 import { type EciClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.js'
 import type { ResolvedSigningKey } from './keys.js'
 import { readEciBody } from './read-body.js'
@@ -266,19 +273,11 @@ class DataPlane {
       attempt,
       ...(telemetry.accountIds ? { systemAccountId: claims.system_account_id } : {}),
     })
-    const onRetry = telemetry.onRetry
-      ? (error: unknown, delayMs: number, attempt: number) =>
-          callHook(telemetry.onRetry, {
-            ...state(attempt),
-            error: toEciError(error, WHAT[claims.eci_request_type]),
-            delayMs,
-          })
-      : undefined
     return withRetries((attempt) => this.#attempt(claims, accessToken, ath, key, call, state(attempt), record), {
       policy: this.#o.retry,
       signal: call.signal,
       what: `The ${WHAT[claims.eci_request_type]}`,
-      onRetry,
+      onRetry: retryHook(telemetry, state, WHAT[claims.eci_request_type]),
     })
   }
 

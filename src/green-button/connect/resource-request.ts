@@ -10,15 +10,25 @@ import { EciHttpError, EciNetworkError, ErrorCode } from '../../errors.js'
 import type { GrantTokens } from '../../grant/grant-tokens.js'
 import { MAX_ERROR_BODY_BYTES, readBodyText, releaseBody } from '../../http/body.js'
 import { Deadline } from '../../http/deadline.js'
-import { httpErrorFromResponse, isRedirect, redirectRefused } from '../../http/refusal.js'
+import { httpErrorFromResponse, isRedirect, redirectRefused, requestIdOf } from '../../http/refusal.js'
 import { withRetries } from '../../http/retry.js'
-import { traced } from '../../telemetry.js'
+import { callHook, type RequestState, retryHook, traced } from '../../telemetry.js'
 import type { ResolvedGreenButtonOptions } from './options.js'
 
 /** A call's own abort signal. */
 export interface ResourceCallOptions {
   /** Ends the call (and its retries). */
   signal?: AbortSignal | undefined
+}
+
+/** Which Green Button resource a read is for: its hooks' `requestType` is `green_button.<kind>`. */
+export type ResourceKind = 'subscription' | 'usage_point' | 'authorization'
+
+/** How a read is named in errors. */
+export const RESOURCE_WHAT: Readonly<Record<ResourceKind, string>> = {
+  subscription: 'The subscription read',
+  usage_point: 'The usage point read',
+  authorization: 'The authorization read',
 }
 
 /** Reads a response body that passed the status and content-type checks. */
@@ -49,15 +59,27 @@ async function attempt<T>(
   what: string,
   read: BodyReader<T>,
   signal: AbortSignal | undefined,
+  state: RequestState,
 ): Promise<T> {
   const deadline = new Deadline(o.timeout, signal)
   let response: Response | undefined
   try {
     const headers = { authorization: `Bearer ${accessToken}`, accept: ACCEPT, 'user-agent': o.telemetry.userAgent }
     const init: RequestInit = { method: 'GET', headers, redirect: 'manual', signal: deadline.signal }
+    callHook(o.telemetry.onRequest, state)
+    const sentAt = performance.now()
     response = await deadline.race(o.fetch(url, init)).catch((error: unknown) => {
       throw toEciError(error, what, { network: true, host: new URL(url).host })
     })
+    if (o.telemetry.onResponse) {
+      const requestId = requestIdOf(response.headers, [accessToken])
+      callHook(o.telemetry.onResponse, {
+        ...state,
+        status: response.status,
+        requestId,
+        durationMs: performance.now() - sentAt,
+      })
+    }
     if (isRedirect(response)) {
       throw redirectRefused(what, response, {
         secrets: [accessToken],
@@ -93,7 +115,8 @@ async function attempt<T>(
 
 /**
  * `GET url` with the grant's access token: retried by the SDK's policy (a GET may be resent),
- * refreshed and sent again once when the resource server refuses the token (401).
+ * refreshed and sent again once when the resource server refuses the token (401). The consumer's
+ * `onRequest`, `onResponse` and `onRetry` hooks see each attempt as `green_button.<kind>`.
  * @throws {EciError} typed: `EciHttpError` for refusals and unusable responses, `EciNetworkError`,
  *   `EciValidationError` from `read`, `EciConsentError` when the refresh needs consent.
  */
@@ -101,13 +124,13 @@ export function getResource<T>(
   o: ResolvedGreenButtonOptions,
   tokens: GrantTokens,
   url: string,
-  what: string,
+  kind: ResourceKind,
   read: BodyReader<T>,
   call: ResourceCallOptions = {},
 ): Promise<T> {
   const attributes = { 'server.address': new URL(url).host, 'http.request.method': 'GET' }
   return traced(o.telemetry, 'ecis.green_button.request', attributes, () =>
-    readWithToken(o, tokens, url, what, read, call),
+    readWithToken(o, tokens, url, kind, read, call),
   )
 }
 
@@ -115,17 +138,24 @@ async function readWithToken<T>(
   o: ResolvedGreenButtonOptions,
   tokens: GrantTokens,
   url: string,
-  what: string,
+  kind: ResourceKind,
   read: BodyReader<T>,
   call: ResourceCallOptions,
 ): Promise<T> {
+  const what = RESOURCE_WHAT[kind]
+  const { telemetry } = o
+  // The path names the customer's subscription and usage point: only with `accountIds`.
+  const { origin, pathname } = new URL(url)
+  const shown = telemetry.accountIds ? origin + pathname : origin
+  const state = (attempt: number): RequestState => ({ requestType: `green_button.${kind}`, url: shown, attempt })
   let accessToken = await tokens.accessToken()
   for (let refreshed = false; ; refreshed = true) {
     try {
-      return await withRetries(() => attempt(o, url, accessToken, what, read, call.signal), {
+      return await withRetries((n) => attempt(o, url, accessToken, what, read, call.signal, state(n)), {
         policy: o.retry,
         signal: call.signal,
         what,
+        onRetry: retryHook(telemetry, state, what),
       })
     } catch (error) {
       // Data Custodians often send a bare 401 (no `WWW-Authenticate` error): any refused token

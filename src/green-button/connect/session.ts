@@ -21,7 +21,7 @@ import { parseEspiStream } from '../parse.js'
 import { type GreenButtonAuthorization, MAX_DOCUMENT_BYTES, parseAuthorization } from './documents.js'
 import type { GreenButtonGrant } from './grant.js'
 import type { ResolvedGreenButtonOptions } from './options.js'
-import { type BodyReader, getResource, type ResourceCallOptions } from './resource-request.js'
+import { type BodyReader, getResource, RESOURCE_WHAT, type ResourceCallOptions } from './resource-request.js'
 
 /** Options of `gb.session(grant, options)`. */
 export interface GreenButtonSessionOptions {
@@ -98,7 +98,7 @@ export class GreenButtonSession {
     for (const [option, param] of FILTERS) {
       if (filter[option] !== undefined) url.searchParams.set(param, espiTime(filter[option], option))
     }
-    return getResource(this.#o, this.#tokens, url.href, 'The subscription read', this.#feed, filter)
+    return getResource(this.#o, this.#tokens, url.href, 'subscription', this.#feed, filter)
   }
 
   /**
@@ -109,7 +109,7 @@ export class GreenButtonSession {
   async usagePoint(id: string, options: ResourceCallOptions = {}): Promise<UsagePoint> {
     if (typeof id !== 'string' || !/^[\w.~-]{1,128}$/.test(id)) throw badOption('`id` must be a usage point id')
     const url = `${this.grant.resourceUri.replace(/\/$/, '')}/UsagePoint/${id}`
-    const feed = await getResource(this.#o, this.#tokens, url, 'The usage point read', this.#feed, options)
+    const feed = await getResource(this.#o, this.#tokens, url, 'usage_point', this.#feed, options)
     const point = feed.usagePoints[0]
     if (!point) {
       throw new EciHttpError(ErrorCode.RESPONSE_MISMATCH, 'The usage point read returned no usage point', {
@@ -151,10 +151,10 @@ export class GreenButtonSession {
         await readBodyText(new Response(body), {
           timeoutMs: Number.POSITIVE_INFINITY,
           maxBytes: MAX_DOCUMENT_BYTES,
-          what: 'The authorization read',
+          what: RESOURCE_WHAT.authorization,
         }),
       )
-    const authorization = await getResource(this.#o, this.#tokens, uri, 'The authorization read', read, options)
+    const authorization = await getResource(this.#o, this.#tokens, uri, 'authorization', read, options)
     if (authorization.status === 'revoked' || authorization.status === 'denied') {
       throw new EciConsentError(
         ErrorCode.GRANT_REVOKED,

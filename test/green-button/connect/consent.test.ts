@@ -196,6 +196,42 @@ describe('GreenButtonSession', () => {
     expect(count('subscription')).toBe(3)
   })
 
+  it("calls the consumer's onRequest, onResponse and onRetry hooks for each attempt of a read", async () => {
+    const seen: string[] = []
+    const retried: unknown[] = []
+    const hooks = {
+      onRequest: (s: { requestType: string; url: string; attempt: number }) =>
+        seen.push(`request ${s.requestType} ${s.attempt} ${s.url}`),
+      onResponse: (s: { requestType: string; attempt: number; status: number; durationMs: number }) =>
+        seen.push(`response ${s.requestType} ${s.attempt} ${s.status} ${s.durationMs >= 0}`),
+      onRetry: (s: { requestType: string; attempt: number; delayMs: number; error: unknown }) => retried.push(s),
+    }
+    const { gb, consent, custodian } = await gbWorld({}, hooks)
+    const grant = await consent()
+    const origin = new URL(grant.resourceUri).origin
+    custodian.fault({ endpoint: 'subscription', status: 503 })
+    await gb.session(grant).feed()
+    expect(seen).toEqual([
+      `request green_button.subscription 1 ${origin}`,
+      'response green_button.subscription 1 503 true',
+      `request green_button.subscription 2 ${origin}`,
+      'response green_button.subscription 2 200 true',
+    ])
+    expect(retried).toEqual([
+      expect.objectContaining({
+        requestType: 'green_button.subscription',
+        attempt: 1,
+        error: expect.any(EciHttpError),
+      }),
+    ])
+    // The whole URL, which names the subscription, only with accountIds.
+    seen.length = 0
+    const { gb: open, consent: consentOpen } = await gbWorld({}, { ...hooks, telemetry: { accountIds: true } })
+    const openGrant = await consentOpen()
+    await open.session(openGrant).authorization()
+    expect(seen[0]).toBe(`request green_button.authorization 1 ${openGrant.authorizationUri}`)
+  })
+
   it('reports the authorization and turns a revoked one into an EciConsentError', async () => {
     const { gb, consent, custodian } = await gbWorld()
     const session = gb.session(await consent())
