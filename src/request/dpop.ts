@@ -53,6 +53,15 @@ async function dpopKey(input: DpopKeyInput): Promise<{ key: ResolvedSigningKey; 
   return { key, publicJwk: key.publicJwk as JWK }
 }
 
+/**
+ * Seconds a proof's `iat` is set back. A server may refuse an `iat` ahead of its own clock with no
+ * leeway (Glewlwyd by default), and its clock can trail ours by a few milliseconds — another
+ * machine's NTP, or a coarse `time()` on the same one: proofs signed in that sliver of a second
+ * were refused (1 code exchange in 80 against Glewlwyd 2.7 here). A second back stays well inside
+ * every server's window for past proofs (RFC 9449 §11.1).
+ */
+const IAT_BACKDATE_S = 1
+
 /** Nonces per origin, shared by a consumer's provers (a nonce belongs to the server, not to a key). */
 export type DpopNonces = Map<string, string>
 
@@ -69,7 +78,7 @@ export async function createDpopProver(input: DpopKeyInput, nonces: DpopNonces =
       if (accessToken) payload.ath = await accessTokenHash(accessToken)
       const nonce = nonces.get(target.origin)
       if (nonce) payload.nonce = nonce
-      payload.iat = Math.floor(now)
+      payload.iat = Math.floor(now) - IAT_BACKDATE_S
       return signCompactJws(header, payload, key)
     },
     observe(url, response) {

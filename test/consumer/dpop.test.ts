@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { EciConsumer, ErrorCode } from '../../src/index.js'
 import { ISSUER, world } from '../support/consumer.js'
@@ -17,6 +18,24 @@ describe('DPoP (RFC 9449)', () => {
     expect(mock.grants()[0].dpopJkt).toBe(grant.dpopJkt)
     const session = consumer.session(grant)
     expect((await session.basic(grant.accounts[0])).system_account_id).toBe(grant.accounts[0])
+  })
+
+  it("sets each proof's iat a second back, so a server whose clock trails by a moment does not see it in the future", async () => {
+    const iats: [number, number][] = []
+    const recording =
+      (f: typeof fetch): typeof fetch =>
+      async (input, init) => {
+        const proof = new Headers(init?.headers).get('dpop')
+        if (proof) iats.push([decodeJwt(proof).iat as number, Math.floor(Date.now() / 1000)])
+        return f(input, init)
+      }
+    const w = await world({}, { dpop: true }, recording)
+    const { url, transaction } = await w.consumer.beginConsent({ scopes: ['basic'] })
+    const grant = await w.consumer.completeConsent(await w.authorize(url), transaction)
+    await w.consumer.session(grant).basic(grant.accounts[0])
+    expect(iats.length).toBeGreaterThanOrEqual(2)
+    // A second back (two when the clock ticked between signing and sending), never the current second.
+    for (const [iat, sent] of iats) expect([1, 2]).toContain(sent - iat)
   })
 
   it('retries with the provider nonce when it demands one (use_dpop_nonce)', async () => {
