@@ -218,6 +218,18 @@ function most(times, windowMs) {
   return best
 }
 
+/** The sync as this process uses it: it only schedules and reads the summary (the provider entry names the queue). */
+const scheduler = (server, prefix) =>
+  createEciSync({
+    redis: queueRedis,
+    store,
+    sink: { lastInvoice: async () => undefined, upsertInvoice: async () => {} },
+    prefix,
+    providers: {
+      utility: { consumer: { issuer: server.issuer, clientId: 'acme-solar' }, rateLimit: { max: 1, duration: 1 } },
+    },
+  })
+
 /** One run of the fleet at the utility's limit: LIMITED.workers worker processes, every grant. */
 async function atTheLimit(server, name, windowMs, run) {
   const prefix = `${name}-${run}`
@@ -237,15 +249,7 @@ async function atTheLimit(server, name, windowMs, run) {
   )
   for (const w of workers) await w.next()
   await server.clearCalls()
-  const sync = createEciSync({
-    redis: queueRedis,
-    store,
-    sink: { lastInvoice: async () => undefined, upsertInvoice: async () => {} },
-    prefix,
-    providers: {
-      utility: { consumer: { issuer: server.issuer, clientId: 'acme-solar' }, rateLimit: { max: 1, duration: 1 } },
-    },
-  })
+  const sync = scheduler(server, prefix)
   await sync.schedule(
     server.owners.map((o) => ({ key: `${name}/${o.ownerId}`, provider: 'utility' })),
     { run: 'bench' },
@@ -297,16 +301,7 @@ try {
     })
     await worker.next()
     await server.clearCalls()
-    // This process only schedules and reads the summary: the provider entry names the queue.
-    const sync = createEciSync({
-      redis: queueRedis,
-      store,
-      sink: { lastInvoice: async () => undefined, upsertInvoice: async () => {} },
-      prefix,
-      providers: {
-        utility: { consumer: { issuer: server.issuer, clientId: 'acme-solar' }, rateLimit: { max: 1, duration: 1 } },
-      },
-    })
+    const sync = scheduler(server, prefix)
     const started = performance.now()
     await sync.schedule(
       server.owners.map((o) => ({ key: `l${s.latencyMs}/${o.ownerId}`, provider: 'utility' })),

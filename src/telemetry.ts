@@ -17,6 +17,7 @@
 
 import { toEciError } from './error-boundary.js'
 import type { EciError } from './errors.js'
+import { requestIdOf } from './http/refusal.js'
 import { badOption, resolveFunction } from './resolve.js'
 import { subscribedChannel } from './telemetry-channels.js'
 import { VERSION } from './version.js'
@@ -195,6 +196,23 @@ export function callHook<S>(hook: ((state: S) => void) | undefined, state: S): v
   try {
     hook(state)
   } catch {}
+}
+
+/**
+ * Calls the app's `onResponse` hook, if any, for an attempt sent at `sentAt` (`performance.now()`);
+ * the provider's request id is scrubbed of `secrets`.
+ */
+export function reportResponse(
+  telemetry: ResolvedTelemetry,
+  state: RequestState,
+  response: Response,
+  sentAt: number,
+  secrets: readonly string[],
+): void {
+  const hook = telemetry.onResponse
+  if (!hook) return
+  const requestId = requestIdOf(response.headers, secrets)
+  callHook(hook, { ...state, status: response.status, requestId, durationMs: performance.now() - sentAt })
 }
 
 /**

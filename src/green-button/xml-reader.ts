@@ -64,7 +64,6 @@ export class XmlReader {
   #size = 0
   #elements = 0
   #text = ''
-  #sized = true
 
   /** `checkEncoding`: the text was decoded from bytes as UTF-8, so a declaration of another encoding is an error. */
   constructor(limits: ResolvedEspiLimits, sink: XmlSink, options: { checkEncoding?: boolean } = {}) {
@@ -107,7 +106,7 @@ export class XmlReader {
   /** Ends the document: a truncated file or one without a root is an error here. */
   close(): void {
     this.#run(() => this.#parser.close())
-    if (this.#sized && this.#elements === 0) throw refused('the file holds no XML element')
+    if (this.#elements === 0) throw refused('the file holds no XML element')
   }
 
   /** Runs the parser: what saxes throws (malformed XML, `line:column: message`) becomes a refusal. */

@@ -18,6 +18,7 @@ import type { Basic, Invoice, InvoiceDetail } from '../schemas/responses.js'
 import {
   callHook,
   type RequestState,
+  reportResponse,
   requestAttributes,
   retryHook,
   type SpanAttributeValue,
@@ -188,7 +189,7 @@ class DataPlane {
     record: Record_,
   ) {
     const { clientId, resource, clock, requestJwtExpiresIn: expiresIn, fetch } = this.#o
-    const { onRequest, onResponse } = this.#o.telemetry
+    const { onRequest } = this.#o.telemetry
     const what = WHAT[claims.eci_request_type]
     const deadline = new Deadline(call.timeout, call.signal)
     let response: Response | undefined
@@ -206,10 +207,7 @@ class DataPlane {
         throw toEciError(error, what, { network: true, host: new URL(resource).host })
       })
       record('http.response.status_code', response.status)
-      if (onResponse) {
-        const requestId = requestIdOf(response.headers, [accessToken])
-        callHook(onResponse, { ...state, status: response.status, requestId, durationMs: performance.now() - sentAt })
-      }
+      reportResponse(this.#o.telemetry, state, response, sentAt, [accessToken])
       if (isRedirect(response)) {
         throw redirectRefused(`The ${what}`, response, {
           secrets: [accessToken],

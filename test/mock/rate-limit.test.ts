@@ -5,18 +5,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { rateLimitFields, SlidingWindow } from '../../src/mock/rate-limit.js'
-
-/** The most of `times` in any half-open window of `windowMs`. */
-function most(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b)
-  let best = 0
-  let low = 0
-  for (let high = 0; high < sorted.length; high++) {
-    while ((sorted[high] as number) - (sorted[low] as number) >= windowMs) low++
-    best = Math.max(best, high - low + 1)
-  }
-  return best
-}
+import { mostInWindow } from '../support/windows.js'
 
 describe('mock SlidingWindow', () => {
   it('never accepts more than max in any window, even when arrivals are judged out of order', () => {
@@ -31,7 +20,7 @@ describe('mock SlidingWindow', () => {
           const arrivals = [...requests].sort((a, b) => a[0] - b[0])
           const judged = arrivals.map(([at, lag]) => ({ at, when: at + lag })).sort((a, b) => a.when - b.when)
           const accepted = judged.filter(({ at }) => window.take(at).wait === 0).map(({ at }) => at)
-          expect(most(accepted, windowMs)).toBeLessThanOrEqual(max)
+          expect(mostInWindow(accepted, windowMs)).toBeLessThanOrEqual(max)
         },
       ),
     )

@@ -9,6 +9,7 @@ import { memoryGrantStore } from '../../src/index.js'
 import { RequestLimiter } from '../../src/sync/limiter.js'
 import { providerOf, resolveSyncOptions } from '../../src/sync/options.js'
 import { type RedisServer, startRedisServer } from '../support/redis-server.js'
+import { mostInWindow } from '../support/windows.js'
 import { memorySink } from './support.js'
 
 let redisServer: RedisServer
@@ -47,18 +48,6 @@ function provider(latencyMs: number, answer: (n: number) => Response = () => new
     return answer(n)
   }
   return { sent, fetch: fetch as typeof globalThis.fetch }
-}
-
-/** The most of `times` in any half-open window of `windowMs`. */
-function most(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b)
-  let best = 0
-  let low = 0
-  for (let high = 0; high < sorted.length; high++) {
-    while ((sorted[high] as number) - (sorted[low] as number) >= windowMs) low++
-    best = Math.max(best, high - low + 1)
-  }
-  return best
 }
 
 describe('RequestLimiter', () => {
@@ -103,7 +92,7 @@ describe('RequestLimiter', () => {
     )
     expect(p.sent).toHaveLength(40)
     // Local send times: the permits were spaced on Redis's clock, the margin covers the replies' jitter.
-    expect(most(p.sent, 300)).toBeLessThanOrEqual(6)
+    expect(mostInWindow(p.sent, 300)).toBeLessThanOrEqual(6)
   }, 20_000)
 
   it('learns a lower limit the provider announces (RateLimit-Policy) for every worker of the fleet', async () => {

@@ -12,6 +12,7 @@ import {
 } from '../../src/mock/node/index.js'
 import type { SyncAccountRef, SyncFailedRecord, SyncInvoiceRecord, SyncSink } from '../../src/sync/index.js'
 import { makeKeys } from '../support/eci-endpoint.js'
+import { mostInWindow } from '../support/windows.js'
 
 export const REDIRECT = 'http://127.0.0.1/eci/callback'
 export const CLIENT_ID = 'acme-solar'
@@ -105,14 +106,10 @@ export function allInvoices(utility: Utility, owners?: ReadonlySet<string>): str
 
 /** The most requests of `calls` in any window of `windowMs` (sliding, by arrival time). */
 export function maxInWindow(calls: readonly MockCall[], windowMs = 1000): number {
-  const times = calls.map((c) => c.at).sort((a, b) => a - b)
-  let max = 0
-  let low = 0
-  for (let high = 0; high < times.length; high++) {
-    while ((times[high] as number) - (times[low] as number) >= windowMs) low++
-    max = Math.max(max, high - low + 1)
-  }
-  return max
+  return mostInWindow(
+    calls.map((c) => c.at),
+    windowMs,
+  )
 }
 
 /** A sink in memory: rows by provider/account/invoice, with a write count per row. */

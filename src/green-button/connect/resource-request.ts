@@ -10,9 +10,9 @@ import { EciHttpError, EciNetworkError, ErrorCode } from '../../errors.js'
 import type { GrantTokens } from '../../grant/grant-tokens.js'
 import { MAX_ERROR_BODY_BYTES, readBodyText, releaseBody } from '../../http/body.js'
 import { Deadline } from '../../http/deadline.js'
-import { httpErrorFromResponse, isRedirect, redirectRefused, requestIdOf } from '../../http/refusal.js'
+import { httpErrorFromResponse, isRedirect, redirectRefused } from '../../http/refusal.js'
 import { withRetries } from '../../http/retry.js'
-import { callHook, type RequestState, retryHook, traced } from '../../telemetry.js'
+import { callHook, type RequestState, reportResponse, retryHook, traced } from '../../telemetry.js'
 import type { ResolvedGreenButtonOptions } from './options.js'
 
 /** A call's own abort signal. */
@@ -71,15 +71,7 @@ async function attempt<T>(
     response = await deadline.race(o.fetch(url, init)).catch((error: unknown) => {
       throw toEciError(error, what, { network: true, host: new URL(url).host })
     })
-    if (o.telemetry.onResponse) {
-      const requestId = requestIdOf(response.headers, [accessToken])
-      callHook(o.telemetry.onResponse, {
-        ...state,
-        status: response.status,
-        requestId,
-        durationMs: performance.now() - sentAt,
-      })
-    }
+    reportResponse(o.telemetry, state, response, sentAt, [accessToken])
     if (isRedirect(response)) {
       throw redirectRefused(what, response, {
         secrets: [accessToken],
